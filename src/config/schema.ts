@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/** A finite number in [min, max] whose error message names the allowed range. */
+function num(min: number, max: number, opts: { int?: boolean; minExclusive?: boolean } = {}) {
+  const lo = opts.minExclusive ? `(${min}` : `[${min}`;
+  const hi = max === Infinity ? '∞)' : `${max}]`;
+  const what = opts.int ? 'an integer' : 'a number';
+  const message = `must be ${what} in ${lo}, ${hi}`;
+  let s = z.number({ error: message }).refine(Number.isFinite, { message });
+  s = s.refine((x) => (opts.minExclusive ? x > min : x >= min) && x <= max, { message });
+  if (opts.int) s = s.refine(Number.isInteger, { message });
+  return s;
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
+}
+
+const bool = z.boolean({ error: 'must be true or false' });
+
+/** Every key of the synthetic experiment (SPEC §1–3). Names follow the paper. */
+export const experimentShape = {
+  /** ambient dimension d */
+  d: num(2, 10_000_000, { int: true }),
+  /** upstream (Task 1) training samples N₁ */
+  n1: num(1, 10_000_000, { int: true }),
+  /** downstream (Task 2) training samples N₂ */
+  n2: num(1, 10_000_000, { int: true }),
+  /** test samples per task */
+  nTest: num(1, 10_000_000, { int: true }),
+  /** filters per class m */
+  m: num(1, 100_000, { int: true }),
+  /** patches per input P */
+  patches: num(2, 1000, { int: true }),
+  /** ‖u‖, the shared (universal) signal */
+  uNorm: num(0, 1e6),
+  /** ‖v₁‖, the upstream task-specific signal */
+  v1Norm: num(0, 1e6),
+  /** ‖v₂‖, the downstream task-specific signal */
+  v2Norm: num(0, 1e6),
+  /** cosine between v₁ and v₂ */
+  vCos: num(-1, 1),
+  /** upstream noise level σ_{p,1} */
+  sigmaP1: num(0, 1e6),
+  /** downstream noise level σ_{p,2} */
+  sigmaP2: num(0, 1e6),
+  /** label-flip probability p, in [0, 1/2) */
+  labelNoise: num(0, 0.5).refine((p) => p < 0.5, { message: 'must be a number in [0, 0.5)' }),
+  /** initialisation scale σ₀ */
+  sigma0: num(0, 1e6),
+  /** gradient-descent step size η */
+  lr: num(0, 1e6, { minExclusive: true }),
+  /** gradient-descent steps T (per phase) */
+  steps: num(0, 10_000_000, { int: true }),
+  /** stop a phase once its training loss is ≤ this (0: never) */
+  lossThreshold: num(0, 1e6),
+  /** inheritance ratio α */
+  alpha: num(0, 1),
+  /** which parameters are inherited */
+  inheritance: oneOf(['random', 'first', 'entries'] as const),
+  /** keep inherited parameters fixed during downstream training */
+  freezeInherited: bool,
+  /** experiment seed: every random stream derives from it */
+  seed: num(0, Number.MAX_SAFE_INTEGER, { int: true }),
+  /** direction frame: random orthonormal (seeded) or canonical axes */
+  basis: oneOf(['random', 'canonical'] as const),
+  /** where the signal patch sits: always patch 0, or a uniformly random patch per sample */
+  signalPatch: oneOf(['first', 'random'] as const),
+  /** number of log-spaced measurement checkpoints per phase (including step 0 and the end) */
+  checkpoints: num(2, 10_000, { int: true }),
+};
+
+export const experimentKeys = Object.keys(experimentShape) as (keyof typeof experimentShape)[];
+
+/** Directions the data model needs, to check that d leaves room for noise. */
+export function requiredDimension(c: {
+  uNorm: number;
+  v1Norm: number;
+  v2Norm: number;
+  vCos: number;
+}): number {
+  let dirs = (c.uNorm > 0 ? 1 : 0) + (c.v1Norm > 0 ? 1 : 0);
+  if (c.v2Norm > 0) dirs += c.v1Norm > 0 && Math.abs(c.vCos) === 1 ? 0 : 1;
+  // Noise must keep at least one free dimension.
+  return Math.max(2, dirs + 1);
+}
+
+export const experimentSchema = z.strictObject(experimentShape).superRefine((c, ctx) => {
+  const need = requiredDimension(c);
+  if (c.d < need) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['d'],
+      message: `must be ≥ ${need} for the non-zero directions (u, v₁, v₂) plus room for noise`,
+    });
+  }
+});
+
+export type ExperimentConfig = z.infer<typeof experimentSchema>;
+export type ConfigKey = keyof ExperimentConfig;

@@ -1,0 +1,14 @@
+export * from './config/schema.js';
+export * from './config/presets.js';
+export { loadConfig, validateConfig, parseOverride } from './config/load.js';
+export * from './data/dataset.js';
+export * from './data/frame.js';
+export * from './data/task.js';
+export * from './engine/types.js';
+export { denseEngine } from './engine/dense.js';
+export * from './model/cnn.js';
+export * from './transfer/inherit.js';
+export * from './measure/features.js';
+export * from './experiment/run.js';
+export { Rng } from './util/rng.js';
+export { UserError, DivergenceError } from './util/errors.js';

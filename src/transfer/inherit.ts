@@ -1,0 +1,68 @@
+import type { ExperimentConfig } from '../config/schema.js';
+import type { Freeze } from '../engine/types.js';
+import { roundHalfEven } from '../util/math.js';
+import type { Rng } from '../util/rng.js';
+
+export type InheritanceStrategy = ExperimentConfig['inheritance'];
+
+/** The downstream initialisation of SPEC §3 and a record of what was inherited. */
+export interface Inheritance {
+  /** downstream initial weights [2, m, d] */
+  W: Float64Array;
+  strategy: InheritanceStrategy;
+  /** per filter (2m): 1 if the whole filter was copied (filter strategies), else 0 */
+  inheritedFilters: Uint8Array;
+  /** per entry (2·m·d): 1 if the scalar was copied */
+  inheritedEntries: Uint8Array;
+  /** number of parameters copied */
+  count: number;
+}
+
+/**
+ * Copy an α-proportion of the upstream weights into a fresh initialisation. Per class j, k = round(α·m)
+ * filters (`random`: uniformly without replacement; `first`: 0…k−1), or each scalar with probability α
+ * (`entries`). Rounding is half-to-even, as in the NumPy peer.
+ */
+export function inherit(
+  upstream: Float64Array,
+  fresh: Float64Array,
+  m: number,
+  d: number,
+  alpha: number,
+  strategy: InheritanceStrategy,
+  rng: Rng,
+): Inheritance {
+  const W = Float64Array.from(fresh);
+  const inheritedFilters = new Uint8Array(2 * m);
+  const inheritedEntries = new Uint8Array(2 * m * d);
+  let count = 0;
+  if (strategy === 'entries') {
+    for (let e = 0; e < W.length; e++) {
+      if (rng.uniform() < alpha) {
+        W[e] = upstream[e];
+        inheritedEntries[e] = 1;
+        count++;
+      }
+    }
+  } else {
+    const k = roundHalfEven(alpha * m);
+    for (let j = 0; j < 2; j++) {
+      const picks = strategy === 'random' ? rng.sample(m, k) : Int32Array.from({ length: k }, (_, i) => i);
+      for (const r of picks) {
+        const row = j * m + r;
+        inheritedFilters[row] = 1;
+        W.set(upstream.subarray(row * d, (row + 1) * d), row * d);
+        inheritedEntries.fill(1, row * d, (row + 1) * d);
+        count += d;
+      }
+    }
+  }
+  return { W, strategy, inheritedFilters, inheritedEntries, count };
+}
+
+/** What `freezeInherited` holds fixed: whole filters where whole filters were copied, else entries. */
+export function freezeOf(inh: Inheritance): Freeze {
+  return inh.strategy === 'entries'
+    ? { kind: 'entries', mask: inh.inheritedEntries }
+    : { kind: 'rows', mask: inh.inheritedFilters };
+}
