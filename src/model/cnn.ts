@@ -53,7 +53,8 @@ export function lossAndGradCoefficients(
   let total = 0;
   for (let i = 0; i < n; i++) {
     const z = y[i] * f[i];
-    total += logistic(z);
+    // ℓ(+∞) = 0 would hide overflowed weights: an infinite or NaN score is divergence.
+    total += Number.isFinite(z) ? logistic(z) : NaN;
     const g = (logisticDeriv(z) * y[i]) / (n * m);
     for (let q = 0; q < P; q++) {
       const a = ds.atomOf[i * P + q];
