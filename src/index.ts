@@ -10,5 +10,6 @@ export * from './model/cnn.js';
 export * from './transfer/inherit.js';
 export * from './measure/features.js';
 export * from './experiment/run.js';
+export * from './io/safetensors.js';
 export { Rng } from './util/rng.js';
 export { UserError, DivergenceError } from './util/errors.js';

@@ -1,4 +1,154 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { experimentShape } from '../config/schema.js';
+import { dictionaryDataset } from '../data/dictionary.js';
+import { engineNames, getEngine } from '../engine/registry.js';
+import { getTensor, readSafetensors, tensorAsFloat64, writeSafetensors, type SafetensorsFile } from '../io/safetensors.js';
+import { UserError } from '../util/errors.js';
+import { progressBar } from './progress.js';
+import { version } from './version.js';
 
-// Placeholder while the train command is being written (helper task).
-export function registerTrain(_program: Command): void {}
+/** A number typed on the command line, then checked by the same rule as the config key of that name. */
+const numberText = z.string().transform((s) => (s.trim() === '' ? NaN : Number(s)));
+
+const trainFlags = z.object({
+  dataset: z.string().min(1, 'must name a file'),
+  init: z.string().min(1, 'must name a file'),
+  out: z.string().min(1, 'must name a file'),
+  lr: numberText.pipe(experimentShape.lr),
+  steps: numberText.pipe(experimentShape.steps),
+  lossThreshold: numberText.pipe(experimentShape.lossThreshold),
+  engine: z.string(),
+  json: z.boolean().optional(),
+  progress: z.boolean(),
+});
+type TrainFlags = z.infer<typeof trainFlags>;
+
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function parseFlags(raw: Record<string, unknown>): TrainFlags {
+  const r = trainFlags.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const key = String(issue.path[0]);
+  throw new UserError(`${flagName(key)}: ${issue.message} (got ${JSON.stringify(raw[key])})`);
+}
+
+/** A float tensor of rank 3 whose values are all finite, as float64. */
+function floatTensor3(file: SafetensorsFile, name: string, layout: string): { data: Float64Array; shape: number[] } {
+  const t = getTensor(file, name);
+  const where = `${file.path}: tensor "${name}"`;
+  if (t.dtype !== 'F64' && t.dtype !== 'F32') throw new UserError(`${where}: dtype ${t.dtype}, expected F64 (or F32)`);
+  if (t.shape.length !== 3) throw new UserError(`${where}: shape [${t.shape.join(', ')}], expected ${layout}`);
+  const data = tensorAsFloat64(t);
+  const bad = data.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const [, b, c] = t.shape;
+    const idx = [Math.floor(bad / (b * c)), Math.floor(bad / c) % b, bad % c];
+    throw new UserError(`${where}: non-finite value ${data[bad]} at [${idx.join(', ')}]; all values must be finite`);
+  }
+  return { data, shape: t.shape };
+}
+
+/** Read and cross-check the training data X [N, P, d], y [N] ∈ {−1, +1} and the initial W [2, m, d]. */
+export function loadTrainInputs(datasetPath: string, initPath: string) {
+  const ds = readSafetensors(datasetPath);
+  const X = floatTensor3(ds, 'X', '[N, P, d]');
+  const [n, patches, d] = X.shape;
+  for (const [size, what] of [
+    [n, 'N (samples)'],
+    [patches, 'P (patches)'],
+    [d, 'd (dimension)'],
+  ] as const) {
+    if (size < 1) throw new UserError(`${datasetPath}: tensor "X" has shape [${X.shape.join(', ')}]: ${what} must be ≥ 1`);
+  }
+  const yt = getTensor(ds, 'y');
+  if (yt.shape.length !== 1 || yt.shape[0] !== n) {
+    throw new UserError(`${datasetPath}: tensor "y" has shape [${yt.shape.join(', ')}], expected [${n}] (one label per sample of X)`);
+  }
+  const y = Float64Array.from(tensorAsFloat64(yt));
+  const badLabel = y.findIndex((v) => v !== 1 && v !== -1);
+  if (badLabel >= 0) {
+    throw new UserError(`${datasetPath}: tensor "y": y[${badLabel}] = ${y[badLabel]}; labels must be −1 or +1`);
+  }
+
+  const init = readSafetensors(initPath);
+  const W = floatTensor3(init, 'W', '[2, m, d] (class +1 first)');
+  const [two, m, dW] = W.shape;
+  if (two !== 2 || m < 1) {
+    throw new UserError(`${initPath}: tensor "W" has shape [${W.shape.join(', ')}], expected [2, m, d] with m ≥ 1 (class +1 first)`);
+  }
+  if (dW !== d) {
+    throw new UserError(
+      `shape mismatch: ${initPath} has W [${W.shape.join(', ')}] (d = ${dW}) but ${datasetPath} has X [${X.shape.join(', ')}] (d = ${d})`,
+    );
+  }
+  return { X: X.data, y, n, patches, d, W0: W.data, m };
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train the CNN by full-batch gradient descent on any data (safetensors in, safetensors out)')
+    .requiredOption('--dataset <file>', 'safetensors with X [N, P, d] (F64 or F32) and y [N] in {−1, +1}')
+    .requiredOption('--init <file>', 'safetensors with the initial W [2, m, d] (class +1 first)')
+    .requiredOption('--lr <eta>', 'gradient-descent step size η > 0')
+    .requiredOption('--steps <T>', 'number of gradient steps (integer ≥ 0)')
+    .requiredOption('--out <file>', 'where to write the trained W [2, m, d] (F64)')
+    .option('--loss-threshold <eps>', 'stop once the training loss is ≤ eps (0: never)', '0')
+    .option('--engine <name>', `training engine (${engineNames.join(', ')})`, 'dense')
+    .option('--json', 'print one JSON object on stdout instead of the summary')
+    .option('--no-progress', 'never show a progress bar')
+    .action((raw: Record<string, unknown>) => {
+      const flags = parseFlags(raw);
+      const engine = getEngine(flags.engine);
+      const inp = loadTrainInputs(flags.dataset, flags.init);
+      const bar = progressBar(flags.steps, flags.progress && !flags.json);
+      let run;
+      try {
+        run = engine.train({
+          data: dictionaryDataset(inp.X, inp.y, inp.n, inp.patches, inp.d),
+          W0: inp.W0,
+          m: inp.m,
+          lr: flags.lr,
+          steps: flags.steps,
+          lossThreshold: flags.lossThreshold,
+          onStep: (t) => bar.update(t, { phase: 'train' }),
+          phase: 'train',
+        });
+      } finally {
+        bar.stop();
+      }
+      const initialLoss = run.losses[0];
+      const loss = run.losses[run.losses.length - 1];
+      writeSafetensors(
+        flags.out,
+        { W: { shape: [2, inp.m, inp.d], data: run.W } },
+        {
+          format: 'paratransfer',
+          version,
+          engine: engine.name,
+          lr: String(flags.lr),
+          steps: String(run.stepsRun),
+          loss: String(loss),
+          initialLoss: String(initialLoss),
+          lossThreshold: String(flags.lossThreshold),
+          dataset: flags.dataset,
+          init: flags.init,
+        },
+      );
+      if (flags.json) {
+        const out = { steps: run.stepsRun, loss, initialLoss, engine: engine.name, out: flags.out };
+        process.stdout.write(JSON.stringify(out) + '\n');
+        return;
+      }
+      const early = run.stepsRun < flags.steps ? ` (stopped early: loss ≤ ${flags.lossThreshold})` : '';
+      process.stdout.write(
+        [
+          `paratransfer train  (engine ${engine.name}, N=${inp.n} P=${inp.patches} d=${inp.d} m=${inp.m}, lr=${flags.lr})`,
+          `  loss ${initialLoss.toExponential(4)} → ${loss.toExponential(4)} after ${run.stepsRun} steps${early}`,
+          `  trained W [2, ${inp.m}, ${inp.d}] written to ${flags.out}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,6 +1,60 @@
+import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
+import { toDense, type SyntheticDataset } from '../data/dataset.js';
+import { experimentData } from '../experiment/run.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { version } from './version.js';
 
-// Placeholder while the safetensors writer is being written (helper task).
-export function saveWeights(_dir: string, _weights: Record<string, Float64Array>, _config: ExperimentConfig): void {
-  throw new Error('not yet implemented');
+/** The training sets of one experiment, as `run --save` exports them. */
+export interface TrainingSets {
+  train1: SyntheticDataset;
+  train2: SyntheticDataset;
+}
+
+/** Which weights go to which file: each is `W` [2, m, d] F64, the layout `paratransfer train` reads. */
+const weightFiles = {
+  upstream: 'upstream',
+  transferInit: 'transfer-init',
+  transfer: 'transfer',
+  scratch: 'scratch',
+} as const;
+
+/**
+ * `run --save DIR`: the trained weights of every phase, the transfer initialisation and both training
+ * sets, so that `paratransfer train --dataset DIR/task2-train.safetensors --init
+ * DIR/transfer-init.safetensors --lr η --steps T` reproduces DIR/transfer.safetensors. The training sets
+ * are drawn again from the seed unless given (the same named streams give the same data).
+ */
+export function saveWeights(
+  dir: string,
+  weights: Record<string, Float64Array>,
+  config: ExperimentConfig,
+  data: TrainingSets = experimentData(config),
+): void {
+  const { m, d } = config;
+  const meta = (extra: Record<string, string>) => ({
+    format: 'paratransfer',
+    version,
+    config: JSON.stringify(config),
+    ...extra,
+  });
+  for (const [key, file] of Object.entries(weightFiles)) {
+    const W = weights[key];
+    if (!W) continue;
+    writeSafetensors(join(dir, `${file}.safetensors`), { W: { shape: [2, m, d], data: W } }, meta({ phase: file }));
+  }
+  for (const [k, ds] of [
+    [1, data.train1],
+    [2, data.train2],
+  ] as const) {
+    writeSafetensors(
+      join(dir, `task${k}-train.safetensors`),
+      {
+        X: { shape: [ds.n, ds.patches, ds.d], data: toDense(ds) },
+        y: { shape: [ds.n], data: ds.y },
+        yTrue: { shape: [ds.n], data: ds.yTrue },
+      },
+      meta({ task: String(k), contents: 'X [N, P, d], observed labels y, true labels yTrue' }),
+    );
+  }
 }
