@@ -1,0 +1,117 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { engineNames, getEngine } from '../engine/registry.js';
+import { InlineQueue, LocalPoolQueue, type JobQueue } from '../sweep/queue.js';
+import { runSweeps, type SweepSummary, type SweepTarget } from '../sweep/run.js';
+import { loadSweepSpec } from '../sweep/spec.js';
+import { lockDir, SweepStore } from '../sweep/store.js';
+import { UserError } from '../util/errors.js';
+import { version } from './version.js';
+import { availableParallelism } from 'node:os';
+
+/** 'auto' once the coefficient engine registers it (it picks the fastest exact engine per config), else 'dense'. */
+export const defaultEngineName = engineNames.includes('auto') ? 'auto' : 'dense';
+
+export function parseWorkers(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 1024) {
+    throw new UserError(`--workers: must be an integer in [0, 1024] (0: run in this thread), got "${text}"`);
+  }
+  return n;
+}
+
+export function makeQueue(workers: number): JobQueue {
+  return workers === 0 ? new InlineQueue() : new LocalPoolQueue(workers);
+}
+
+/** Run sweeps on a local queue with a progress bar (stderr, TTY only); closes the queue. */
+export async function executeSweeps(
+  targets: SweepTarget[],
+  opts: { workers: number; engine: string; progress: boolean; label?: string },
+): Promise<SweepSummary> {
+  const queue = makeQueue(opts.workers);
+  const show = opts.progress && Boolean(process.stderr.isTTY);
+  const bar = show
+    ? new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: `${opts.label ?? 'sweep'} {bar} {percentage}% | {value}/{total} runs | {failed} failed | {workers} workers | ETA {eta_formatted}`,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  try {
+    return await runSweeps(targets, queue, {
+      engine: opts.engine,
+      version,
+      onProgress: (p) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(p.total, p.done, { failed: p.failed, workers: p.workers });
+          started = true;
+        } else bar.update(p.done, { failed: p.failed, workers: p.workers });
+      },
+    });
+  } finally {
+    bar?.stop();
+    await queue.close();
+  }
+}
+
+export function failureError(summary: SweepSummary): UserError {
+  const f = summary.failures[0];
+  return new UserError(
+    `${summary.failures.length} of ${summary.runs} runs failed and stay unfinished (first: seed ${f.job.seed} of grid point ${f.job.point}: ${f.error}); rerun to retry`,
+  );
+}
+
+interface SweepFlags {
+  out: string;
+  workers?: string;
+  engine: string;
+  progress: boolean;
+}
+
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('run every (grid point, seed) of a sweep spec on a worker pool into DIR/results.sqlite (resumable)')
+    .argument('<spec.yaml>', 'sweep spec: base, set, grid, zip, seeds (docs/sweeps.md)')
+    .requiredOption('--out <dir>', 'results directory; re-running into it resumes the sweep')
+    .option('--workers <n>', 'worker threads (default: all cores; 0 runs in this thread)')
+    .option('--engine <name>', `training engine (${engineNames.join(', ')})`, defaultEngineName)
+    .option('--no-progress', 'never show a progress bar')
+    .action(async (file: string, flags: SweepFlags) => {
+      const workers = parseWorkers(flags.workers);
+      getEngine(flags.engine);
+      const { plan, text } = loadSweepSpec(file);
+      const unlock = lockDir(flags.out);
+      let summary: SweepSummary;
+      let path: string;
+      try {
+        const store = SweepStore.open(flags.out);
+        path = store.path;
+        try {
+          for (const note of store.attach(plan, text, flags.engine, version)) {
+            process.stderr.write(`paratransfer: note: ${note}\n`);
+          }
+          summary = await executeSweeps([{ plan, store }], { workers, engine: flags.engine, progress: flags.progress });
+        } finally {
+          store.close();
+        }
+      } finally {
+        unlock();
+      }
+      process.stdout.write(
+        `sweep ${plan.name}: ${summary.runs} runs in ${path} (${summary.skipped} already done, ${
+          summary.executed - summary.failures.length
+        } run now${summary.failures.length ? `, ${summary.failures.length} failed` : ''})\n`,
+      );
+      if (summary.failures.length) throw failureError(summary);
+    });
+}

@@ -1,0 +1,196 @@
+import { defaultConfig } from '../config/presets.js';
+import { experimentKeys } from '../config/schema.js';
+import { column, type Cell, type Table } from '../sweep/export.js';
+import type { SweepPlan } from '../sweep/grid.js';
+import type { NamedSweep } from './paper.js';
+import type { FigureFiles } from './render.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const dataUri = (mime: string, data: string | Uint8Array) =>
+  `data:${mime};base64,${Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64')}`;
+
+function fmt(v: Cell, digits = 3): string {
+  if (v === null) return '—';
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return String(v);
+    if (!Number.isFinite(v)) return String(v);
+    return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits);
+  }
+  return String(v);
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+
+export interface Agreement {
+  /** unique grid points with a predicted and an observed (non-neutral) regime */
+  points: number;
+  agree: number;
+  /** the same among points whose 95% interval of the gain excludes 0 */
+  significantPoints: number;
+  significantAgree: number;
+  scratchPoints: number;
+  scratchAgree: number;
+  fit: { threshold: number; agreement: number; n: number } | null;
+  /** constants fitted by the theory module itself, when it offers a fit */
+  theoryFit?: { constants: Record<string, number>; agreement: number | null };
+}
+
+export interface SweepSection {
+  sweep: NamedSweep;
+  plan: SweepPlan;
+  agg: Table;
+  figures: FigureFiles[];
+  runs: number;
+  expected: number;
+  /** wall seconds of all stored runs, summed (whenever they ran) */
+  runSeconds: number;
+}
+
+export interface ReportInput {
+  mode: 'quick' | 'full';
+  version: string;
+  engine: string;
+  seconds: number;
+  sections: SweepSection[];
+  agreement: Agreement | null;
+  bayesTolerance: number;
+  failures: number;
+}
+
+function figureHtml(f: FigureFiles): string {
+  const links = [
+    `<a download="${esc(f.name)}.png" href="${dataUri('image/png', f.png)}">PNG</a>`,
+    `<a download="${esc(f.name)}.svg" href="${dataUri('image/svg+xml', f.svg)}">SVG</a>`,
+    `<a download="${esc(f.name)}.csv" href="${dataUri('text/csv', f.csv)}">CSV</a>`,
+    `<a download="${esc(f.name)}.vl.json" href="${dataUri('application/json', JSON.stringify(f.spec, null, 2))}">Vega-Lite</a>`,
+  ].join(' · ');
+  return `<figure><img alt="${esc(f.title)}" src="${dataUri('image/svg+xml', f.svg)}">
+<figcaption>${esc(f.caption)} <span class="links">${links}</span></figcaption></figure>`;
+}
+
+function settingsHtml(plan: SweepPlan): string {
+  const axisKeys = new Set(plan.axes.flatMap((a) => a.keys));
+  const cells = experimentKeys
+    .filter((k) => k !== 'seed' && !axisKeys.has(k))
+    .map((k) => {
+      const v = plan.base[k];
+      const changed = v !== defaultConfig[k];
+      return `<span class="kv${changed ? ' changed' : ''}">${esc(k)}=${esc(String(v))}</span>`;
+    })
+    .join(' ');
+  const axes = plan.axes
+    .map((a) => `${esc(a.keys.join(' + '))}: ${a.values.map((v) => esc(v.map(String).join('/'))).join(', ')}`)
+    .join('<br>');
+  return `<p class="settings"><b>fixed:</b> ${cells}<br><b>grid:</b> ${axes || '—'}<br><b>seeds:</b> ${plan.seeds.join(', ')}</p>`;
+}
+
+function tableHtml(agg: Table, plan: SweepPlan): string {
+  const axisKeys = plan.axes.flatMap((a) => a.keys);
+  const interval = (name: string, i: number) => {
+    const m = column(agg, `${name}.mean`)[i];
+    const lo = column(agg, `${name}.lo`)[i];
+    const hi = column(agg, `${name}.hi`)[i];
+    return `${fmt(m)} <span class="ci">[${fmt(lo)}, ${fmt(hi)}]</span>`;
+  };
+  const hasPred = agg.columns.includes('predicted.regime');
+  const head = [
+    ...axisKeys,
+    'seeds',
+    'transfer error',
+    'scratch error',
+    'gain Δ',
+    'neg. seeds',
+    ...(hasPred ? ['Γ', 'predicted', 'agrees'] : []),
+  ];
+  const rows = agg.rows.map((_, i) => {
+    const cells = [
+      ...axisKeys.map((k) => fmt(column(agg, k)[i])),
+      fmt(column(agg, 'seeds')[i]),
+      interval('transfer.testError', i),
+      interval('scratch.testError', i),
+      interval('gain', i),
+      pct(column(agg, 'negativeFraction')[i] as number),
+      ...(hasPred
+        ? [
+            fmt(column(agg, 'predicted.gamma')[i]),
+            fmt(column(agg, 'predicted.regime')[i]),
+            (() => {
+              const a = column(agg, 'agrees.regime')[i];
+              return a === null ? '—' : a ? '✓' : '✗';
+            })(),
+          ]
+        : []),
+    ];
+    return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  });
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function agreementHtml(a: Agreement | null, tol: number): string {
+  if (!a) return '<p>No theory module (src/theory) was available: predictions are not shown.</p>';
+  const rate = (k: number, n: number) => (n ? `${((100 * k) / n).toFixed(1)}% (${k} of ${n})` : '—');
+  const fit = a.fit
+    ? `<li>Best threshold on Γ fitted to these simulations: positive transfer iff Γ &gt; ${fmt(a.fit.threshold)}, agreement ${pct(a.fit.agreement)} of ${a.fit.n} points.</li>`
+    : '';
+  const theoryFit = a.theoryFit
+    ? `<li>Constants fitted by the theory module (<code>fitConstants</code>): ${Object.entries(a.theoryFit.constants)
+        .map(([k, v]) => `${esc(k)} = ${fmt(v)}`)
+        .join(', ')}; agreement with them: ${pct(a.theoryFit.agreement)}.</li>`
+    : '';
+  return `<ul>
+<li>Regime (sign of the mean gain Δ over seeds vs the predicted regime): <b>${rate(a.agree, a.points)}</b> of distinct grid points.</li>
+<li>Among points whose 95% interval of Δ excludes 0: ${rate(a.significantAgree, a.significantPoints)}.</li>
+<li>Scratch near Bayes-optimal (mean clean error ≤ ${tol}) vs predicted: ${rate(a.scratchAgree, a.scratchPoints)}.</li>
+${fit}${theoryFit}</ul>`;
+}
+
+/** The self-contained report: every figure inline (SVG data URIs, PNG/CSV/spec downloads), tables, settings. */
+export function reportHtml(r: ReportInput): string {
+  const toc = r.sections.map((s) => `<li><a href="#${esc(s.sweep.name)}">${esc(s.sweep.title)}</a></li>`).join('');
+  const runs = r.sections.reduce((n, s) => n + s.runs, 0);
+  const runSeconds = r.sections.reduce((n, s) => n + s.runSeconds, 0);
+  const body = r.sections
+    .map(
+      (s) => `<section id="${esc(s.sweep.name)}">
+<h2>${esc(s.sweep.title)}</h2>
+<p>${esc(s.sweep.description)} <span class="muted">(sweep <code>${esc(s.sweep.name)}</code>, ${s.runs} of ${s.expected} runs; spec in <code>specs/${esc(
+        s.sweep.name,
+      )}.yaml</code>)</span></p>
+${settingsHtml(s.plan)}
+${s.figures.map(figureHtml).join('\n')}
+${tableHtml(s.agg, s.plan)}
+</section>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>paratransfer: partial parameter transfer, synthetic study</title>
+<style>
+body{font-family:"DejaVu Sans",system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}
+th{background:#f4f4f4}.ci{color:#777;font-size:.9em}.muted{color:#777}.settings{font-size:.85em}
+.kv{display:inline-block;margin-right:.6em}.kv.changed{font-weight:bold}figure{margin:1em 0}img{max-width:100%}
+figcaption{font-size:.85em;color:#444}.links a{margin:0 .2em}code{background:#f4f4f4;padding:0 .2em}
+</style></head><body>
+<h1>Partial parameter transfer: the synthetic study</h1>
+<p>Reproduction of the synthetic experiments of “Towards Understanding Feature Learning in Parameter Transfer”
+(arXiv:2509.22056) with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)}),
+${r.mode === 'quick' ? '<b>quick</b> profile (small problems, few seeds)' : '<b>full</b> profile (SPEC §6 sizes)'}:
+${runs} paired runs (upstream, transfer, scratch) in ${r.sections.length} sweeps, ${runSeconds.toFixed(0)} s of training in
+worker threads (a run shared by two sweeps counts twice); this invocation took ${r.seconds.toFixed(0)} s${
+    r.failures ? `, <b>${r.failures} failed runs</b> (see the sweep stores)` : ''
+  }.
+Errors are clean test errors (against the true labels) unless marked; intervals are 95% Student-t intervals over seeds;
+gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>.</p>
+<h2>Theory agreement</h2>
+${agreementHtml(r.agreement, r.bayesTolerance)}
+<h2>Contents</h2><ol>${toc}</ol>
+${body}
+<hr><p class="muted">Generated by <code>paratransfer reproduce${r.mode === 'quick' ? ' --quick' : ''}</code>, version ${esc(
+    r.version,
+  )}. Every figure’s Vega-Lite spec, SVG, PNG and CSV are also in <code>figures/</code>; every run is in <code>sweeps/NAME/results.sqlite</code>
+(<code>paratransfer results sweeps/NAME --aggregate</code>).</p>
+</body></html>
+`;
+}

@@ -1,0 +1,197 @@
+import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
+import type { SweepSpec } from '../sweep/spec.js';
+
+/** What to draw from one sweep. */
+export type FigurePlan =
+  | { kind: 'factor'; factor: ConfigKey; log?: boolean; noisy?: boolean }
+  | { kind: 'phase'; x: ConfigKey; y: ConfigKey; xLog?: boolean; yLog?: boolean }
+  | { kind: 'dynamics'; at: Partial<ExperimentConfig> };
+
+/** One named sweep of the paper's synthetic study. */
+export interface NamedSweep {
+  name: string;
+  title: string;
+  description: string;
+  spec: SweepSpec;
+  figures: FigurePlan[];
+}
+
+/** Problem sizes: --quick (minutes on 2 cores) and full (SPEC §6 reference sizes, paper-grade seeds and grids). */
+interface Profile {
+  size: Partial<ExperimentConfig>;
+  seeds: number;
+  phaseSeeds: number;
+  /** points per factor axis / per phase-diagram axis */
+  num: number;
+  phaseNum: number;
+}
+
+const profiles: Record<'quick' | 'full', Profile> = {
+  quick: {
+    size: { d: 500, n1: 100, n2: 20, nTest: 500, m: 10, steps: 150, checkpoints: 8 },
+    seeds: 5,
+    phaseSeeds: 3,
+    num: 5,
+    phaseNum: 5,
+  },
+  full: {
+    size: { d: 2000, n1: 200, n2: 40, nTest: 2000, m: 20, steps: 300, checkpoints: 12 },
+    seeds: 10,
+    phaseSeeds: 5,
+    num: 7,
+    phaseNum: 7,
+  },
+};
+
+/**
+ * The paper's synthetic study as named sweeps: one per factor (α, N₁, ‖u‖, σₚ,₁, σₚ,₂, d, p), two phase
+ * diagrams, and the negative-transfer, no-shared-signal and label-noise cases. Every sweep starts from a preset
+ * of SPEC §6 at the profile's size; ranges are relative to that size.
+ */
+export function paperSweeps(mode: 'quick' | 'full'): NamedSweep[] {
+  const p = profiles[mode];
+  const { d, n1 } = p.size as { d: number; n1: number };
+  /** the profile's sizes, less the keys a sweep varies */
+  const size = (...axes: ConfigKey[]) =>
+    Object.fromEntries(Object.entries(p.size).filter(([k]) => !axes.includes(k as ConfigKey))) as Record<string, number>;
+  const factor = (f: {
+    name: string;
+    key: ConfigKey;
+    axis: NonNullable<SweepSpec['grid']>[string];
+    title: string;
+    description: string;
+    log?: boolean;
+    extra?: FigurePlan[];
+  }): NamedSweep => ({
+    name: f.name,
+    title: f.title,
+    description: f.description,
+    spec: { name: f.name, base: 'positive-transfer', set: size(f.key), grid: { [f.key]: f.axis }, seeds: p.seeds },
+    figures: [{ kind: 'factor', factor: f.key, log: f.log }, ...(f.extra ?? [])],
+  });
+  const alphaAxis = { linear: [0, 1] as [number, number], num: mode === 'quick' ? 5 : 11 };
+  return [
+    factor({
+      name: 'alpha',
+      key: 'alpha',
+      axis: alphaAxis,
+      title: 'Inheritance ratio α',
+      description: 'Positive-transfer regime; α of the upstream filters inherited.',
+      extra: [{ kind: 'dynamics', at: { alpha: 0.5 } }],
+    }),
+    factor({
+      name: 'n1',
+      key: 'n1',
+      axis: { log: [n1 / 10, n1 * 4], num: p.num },
+      log: true,
+      title: 'Upstream sample size N₁',
+      description: 'More upstream data: stronger inherited signal, relatively less memorised noise.',
+    }),
+    factor({
+      name: 'u-norm',
+      key: 'uNorm',
+      axis: { linear: [0, 3], num: p.num },
+      title: 'Shared signal ‖u‖',
+      description: 'Only the shared component u of the upstream signal is useful downstream.',
+    }),
+    factor({
+      name: 'sigma-p1',
+      key: 'sigmaP1',
+      axis: { log: [0.25, 4], num: p.num },
+      log: true,
+      title: 'Upstream noise σₚ,₁',
+      description: 'Noisier upstream data: inherited filters carry less signal and more memorised noise.',
+    }),
+    factor({
+      name: 'sigma-p2',
+      key: 'sigmaP2',
+      axis: { linear: [0.5, 2], num: p.num },
+      title: 'Downstream noise σₚ,₂',
+      description: 'Noisier downstream data makes learning from scratch harder.',
+    }),
+    factor({
+      name: 'dimension',
+      key: 'd',
+      axis: { log: [d / 4, d * 4], num: p.num },
+      log: true,
+      title: 'Dimension d',
+      description: 'Higher dimension: more room for noise memorisation on both tasks.',
+    }),
+    factor({
+      name: 'label-noise',
+      key: 'labelNoise',
+      axis: [0, 0.05, 0.1, 0.2, 0.3],
+      title: 'Label noise p',
+      description: 'Labels flipped with probability p on both tasks; the Bayes error against observed labels is p.',
+      extra: [{ kind: 'factor', factor: 'labelNoise', noisy: true }],
+    }),
+    {
+      name: 'phase-u-n1',
+      title: 'Phase diagram: ‖u‖ × N₁',
+      description:
+        'Strong task-specific signals (‖v₁‖ = 4, ‖v₂‖ = 2.5): transfer helps when the shared signal is strong ' +
+        'and hurts when it is weak and N₁ is large.',
+      spec: {
+        name: 'phase-u-n1',
+        base: 'negative-transfer',
+        set: size('n1'),
+        grid: { uNorm: { log: [0.1, 3], num: p.phaseNum }, n1: { log: [n1 / 4, n1 * 4], num: p.phaseNum } },
+        seeds: p.phaseSeeds,
+      },
+      figures: [{ kind: 'phase', x: 'uNorm', y: 'n1', xLog: true, yLog: true }],
+    },
+    {
+      name: 'phase-alpha-sigma',
+      title: 'Phase diagram: α × σₚ,₁',
+      description: 'How much to inherit against how noisy the upstream data was.',
+      spec: {
+        name: 'phase-alpha-sigma',
+        base: 'positive-transfer',
+        set: { ...p.size, uNorm: 1 },
+        grid: { alpha: { linear: [0, 1], num: p.phaseNum }, sigmaP1: { log: [0.25, 4], num: p.phaseNum } },
+        seeds: p.phaseSeeds,
+      },
+      figures: [{ kind: 'phase', x: 'alpha', y: 'sigmaP1', yLog: true }],
+    },
+    {
+      name: 'negative-transfer',
+      title: 'Negative transfer',
+      description:
+        'Weak shared signal, strong upstream-specific signal, 4× upstream data (SPEC §6): the more is inherited, the worse.',
+      spec: {
+        name: 'negative-transfer',
+        base: 'negative-transfer',
+        set: { ...p.size, n1: n1 * 4 },
+        grid: { alpha: alphaAxis },
+        seeds: p.seeds,
+      },
+      figures: [{ kind: 'factor', factor: 'alpha' }, { kind: 'dynamics', at: { alpha: 0.5 } }],
+    },
+    {
+      name: 'no-shared-signal',
+      title: 'No shared signal (u = 0)',
+      description: 'Nothing useful to inherit, only memorised upstream noise (SPEC §6).',
+      spec: {
+        name: 'no-shared-signal',
+        base: 'no-shared-signal',
+        set: { ...p.size, steps: Math.round((p.size.steps as number) / 3) },
+        grid: { alpha: alphaAxis },
+        seeds: p.seeds,
+      },
+      figures: [{ kind: 'factor', factor: 'alpha' }],
+    },
+    {
+      name: 'label-noise-negative',
+      title: 'Label noise in the negative-transfer regime',
+      description: 'Label noise p on both tasks where inheriting hurts (α = 0.5).',
+      spec: {
+        name: 'label-noise-negative',
+        base: 'negative-transfer',
+        set: { ...p.size, n1: n1 * 4 },
+        grid: { labelNoise: [0, 0.1, 0.2, 0.3] },
+        seeds: p.seeds,
+      },
+      figures: [{ kind: 'factor', factor: 'labelNoise', noisy: true }],
+    },
+  ];
+}

@@ -1,0 +1,260 @@
+import { experimentKeys, type ExperimentConfig } from '../config/schema.js';
+import type { ExperimentResult } from '../experiment/run.js';
+import { canonicalConfig, expandJobs, type SweepPlan } from './grid.js';
+import type { Prediction, Predictor } from './predict.js';
+import { tInterval } from './stats.js';
+import type { StoredRun } from './store.js';
+
+export type Cell = number | string | boolean | null;
+
+/** A table with named columns: what `results` prints and the figures read. */
+export interface Table {
+  columns: string[];
+  rows: Cell[][];
+}
+
+/** The config keys exported as columns (the seed has its own column up front). */
+export const configColumns = experimentKeys.filter((k) => k !== 'seed');
+
+/** One stored run, parsed, in export order. */
+export interface RunRecord {
+  /** grid point index in the plan (null: a stored run the plan no longer lists) */
+  point: number | null;
+  seed: number;
+  id: string;
+  engine: string;
+  config: ExperimentConfig;
+  result: ExperimentResult;
+}
+
+/** The measures of a run as a nested object: each phase's end-of-run numbers and final feature measures. */
+export function measureTree(r: ExperimentResult): Record<string, unknown> {
+  const phase = (p: ExperimentResult['upstream']) => {
+    const { checkpoints, ...rest } = p;
+    return { ...rest, features: checkpoints[checkpoints.length - 1]?.features ?? null };
+  };
+  return {
+    upstream: phase(r.upstream),
+    transfer: phase(r.transfer),
+    scratch: phase(r.scratch),
+    gain: r.gain,
+    inheritance: { filtersPerClass: r.inheritance.filtersPerClass, parameters: r.inheritance.parameters },
+  };
+}
+
+type KeyTree = Map<string, KeyTree | null>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Merge an object's key paths into a tree, keeping first-seen order at every level (arrays are not exported). */
+function mergeKeys(tree: KeyTree, obj: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    if (Array.isArray(v)) continue;
+    if (isObject(v)) {
+      let sub = tree.get(k);
+      if (!sub) tree.set(k, (sub = new Map()));
+      mergeKeys(sub, v);
+    } else if (!tree.has(k)) {
+      tree.set(k, null);
+    }
+  }
+}
+
+function treePaths(tree: KeyTree, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [k, sub] of tree) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (sub) out.push(...treePaths(sub, name));
+    else out.push(name);
+  }
+  return out;
+}
+
+function getPath(obj: unknown, path: string): Cell {
+  let v: unknown = obj;
+  for (const part of path.split('.')) {
+    if (!isObject(v)) return null;
+    v = v[part];
+  }
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : null;
+}
+
+/** Flatten objects into dotted columns, in a column order that depends only on the objects' structure. */
+function flatten(objs: Record<string, unknown>[]): { columns: string[]; rows: Cell[][] } {
+  const tree: KeyTree = new Map();
+  for (const o of objs) mergeKeys(tree, o);
+  const columns = treePaths(tree);
+  return { columns, rows: objs.map((o) => columns.map((c) => getPath(o, c))) };
+}
+
+/** Parse the stored runs and order them: planned runs by (point, seed order), then any others by id. */
+export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunRecord[] {
+  const { jobs } = expandJobs(plan);
+  const order = new Map(jobs.map((j, i) => [j.id, { i, point: j.point }]));
+  const records = runs.map((r) => {
+    const o = order.get(r.id);
+    return {
+      rank: o ? o.i : Infinity,
+      rec: {
+        point: o ? o.point : null,
+        seed: r.seed,
+        id: r.id,
+        engine: r.engine,
+        config: JSON.parse(r.config) as ExperimentConfig,
+        result: JSON.parse(r.result) as ExperimentResult,
+      },
+    };
+  });
+  records.sort((a, b) => a.rank - b.rank || (a.rec.id < b.rec.id ? -1 : a.rec.id > b.rec.id ? 1 : 0));
+  return records.map((r) => r.rec);
+}
+
+function predictionColumns(preds: (Prediction | undefined)[]): { columns: string[]; rows: Cell[][] } {
+  const objs = preds.map((p) => (p ? { predicted: p as Record<string, unknown> } : {}));
+  return flatten(objs);
+}
+
+/** One row per (point, seed): point, seed, job id, engine, config values, all measures, theory prediction. */
+export function runTable(records: readonly RunRecord[], predictor?: Predictor): Table {
+  const measures = flatten(records.map((r) => measureTree(r.result)));
+  const preds = predictionColumns(records.map((r) => (predictor ? predictor(r.config) : undefined)));
+  const columns = ['point', 'seed', 'job', 'engine', ...configColumns, ...measures.columns, ...preds.columns];
+  const rows = records.map((r, i) => [
+    r.point,
+    r.seed,
+    r.id,
+    r.engine,
+    ...configColumns.map((k) => r.config[k] as Cell),
+    ...measures.rows[i],
+    ...preds.rows[i],
+  ]);
+  return { columns, rows };
+}
+
+export interface AggregateOptions {
+  predictor?: Predictor;
+  /** scratch counts as near Bayes-optimal when its mean clean test error is ≤ this (default 0.01) */
+  bayesTolerance?: number;
+}
+
+/**
+ * One row per grid point: config values, the number of seeds, mean / lo / hi (95% t-interval) of every numeric
+ * measure, the fraction of seeds with negative transfer, the observed regime, the theory prediction and whether
+ * they agree.
+ */
+export function aggregateTable(records: readonly RunRecord[], opts: AggregateOptions = {}): Table {
+  const tol = opts.bayesTolerance ?? 0.01;
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const key = canonicalConfig({ ...r.config, seed: 0 });
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  const measures = flatten(records.map((r) => measureTree(r.result)));
+  const numeric = measures.columns.filter((_, c) => measures.rows.some((row) => typeof row[c] === 'number'));
+  const colIndex = new Map(measures.columns.map((c, i) => [c, i]));
+  const rowOf = new Map(records.map((r, i) => [r, measures.rows[i]]));
+
+  const statColumns = numeric.flatMap((c) => [`${c}.mean`, `${c}.lo`, `${c}.hi`]);
+  const objs: Record<string, unknown>[] = [];
+  const base: Cell[][] = [];
+  const stats: Cell[][] = [];
+  for (const g of groups.values()) {
+    const first = g[0];
+    const cells: Cell[] = [];
+    const byName: Record<string, { mean: number | null; lo: number | null; hi: number | null }> = {};
+    for (const c of numeric) {
+      const iv = tInterval(g.map((r) => rowOf.get(r)![colIndex.get(c)!] as number | null));
+      byName[c] = iv;
+      cells.push(iv.mean, iv.lo, iv.hi);
+    }
+    stats.push(cells);
+    base.push([first.point, ...configColumns.map((k) => first.config[k] as Cell), g.length]);
+    const gains = g.map((r) => r.result.gain);
+    const gain = byName.gain;
+    const observedRegime = gain.mean === null ? null : gain.mean > 0 ? 'positive' : gain.mean < 0 ? 'negative' : 'neutral';
+    const significant = gain.lo !== null && gain.hi !== null ? gain.lo > 0 || gain.hi < 0 : null;
+    // Bayes-optimal against observed labels means predicting ỹ: clean error 0 (the excess noisy error is (1−2p)×clean).
+    const scratchClean = byName['scratch.testError']?.mean ?? null;
+    const scratchOpt = scratchClean === null ? null : scratchClean <= tol;
+    const pred = opts.predictor ? opts.predictor({ ...first.config, seed: 0 }) : undefined;
+    objs.push({
+      negativeFraction: gains.filter((x) => x < 0).length / gains.length,
+      observed: { regime: observedRegime, significant, scratchBayesOptimal: scratchOpt },
+      ...(pred
+        ? {
+            predicted: pred,
+            agrees: {
+              regime:
+                (observedRegime === 'positive' || observedRegime === 'negative') && pred.regime !== 'neutral'
+                  ? pred.regime === observedRegime
+                  : null,
+              scratchBayesOptimal: scratchOpt === null ? null : pred.scratchBayesOptimal === scratchOpt,
+            },
+          }
+        : {}),
+    });
+  }
+  const tail = flatten(objs);
+  return {
+    columns: ['point', ...configColumns, 'seeds', ...statColumns, ...tail.columns],
+    rows: base.map((b, i) => [...b, ...stats[i], ...tail.rows[i]]),
+  };
+}
+
+/** Column accessor for tables. */
+export function column(t: Table, name: string): Cell[] {
+  const i = t.columns.indexOf(name);
+  return i < 0 ? t.rows.map(() => null) : t.rows.map((r) => r[i]);
+}
+
+export function tableObjects(t: Table): Record<string, Cell>[] {
+  return t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i]])));
+}
+
+const csvCell = (v: Cell) => {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** CSV with a header line; numbers in JavaScript's shortest round-trip form (byte-stable). */
+export function toCsv(t: Table): string {
+  return [t.columns.map(csvCell).join(','), ...t.rows.map((r) => r.map(csvCell).join(','))].join('\n') + '\n';
+}
+
+/** A JSON array of flat objects, one per line. */
+export function toJson(t: Table): string {
+  const objs = tableObjects(t);
+  return objs.length ? `[\n${objs.map((o) => JSON.stringify(o)).join(',\n')}\n]\n` : '[]\n';
+}
+
+export interface ThresholdFit {
+  /** predict positive transfer iff Γ > threshold */
+  threshold: number;
+  agreement: number;
+  n: number;
+}
+
+/**
+ * The criterion's constant fitted to the data: the threshold c on Γ that best separates points with observed
+ * positive transfer (Γ > c) from negative ones. Null when fewer than two points have both.
+ */
+export function fitThreshold(points: readonly { gamma: number; positive: boolean }[]): ThresholdFit | null {
+  const pts = points.filter((p) => Number.isFinite(p.gamma)).sort((a, b) => a.gamma - b.gamma);
+  if (pts.length < 2) return null;
+  const gammas = [...new Set(pts.map((p) => p.gamma))];
+  const candidates = [gammas[0] - 1, ...gammas.slice(1).map((g, i) => (g + gammas[i]) / 2), gammas[gammas.length - 1] + 1];
+  let best = { threshold: candidates[0], ok: -1 };
+  for (const c of candidates) {
+    const ok = pts.filter((p) => p.gamma > c === p.positive).length;
+    if (ok > best.ok) best = { threshold: c, ok };
+  }
+  return { threshold: best.threshold, agreement: best.ok / pts.length, n: pts.length };
+}
+
+/** A key of an aggregated row's configuration (the same grid point in two sweeps gives the same key). */
+export function canonicalKey(t: Table, row: number): string {
+  return JSON.stringify(configColumns.map((k) => column(t, k)[row]));
+}

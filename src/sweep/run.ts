@@ -1,0 +1,80 @@
+import { expandJobs, type SweepJob, type SweepPlan } from './grid.js';
+import type { JobQueue } from './queue.js';
+import type { SweepStore } from './store.js';
+
+/** A sweep bound to its store. Several sweeps can share one queue (`reproduce`). */
+export interface SweepTarget {
+  plan: SweepPlan;
+  store: SweepStore;
+}
+
+export interface SweepProgress {
+  /** jobs finished (or failed) in this session */
+  done: number;
+  /** jobs this session has to run */
+  total: number;
+  failed: number;
+  workers: number;
+}
+
+export interface SweepSummary {
+  /** (point, seed) runs over all targets */
+  runs: number;
+  /** already in the store before this session */
+  skipped: number;
+  /** distinct jobs executed now (a config shared by two sweeps runs once) */
+  executed: number;
+  failures: { job: SweepJob; error: string }[];
+}
+
+export interface RunSweepsOptions {
+  engine: string;
+  version: string;
+  onProgress?: (p: SweepProgress) => void;
+}
+
+/**
+ * Run every unfinished (point, seed) job of the targets on `queue` and store each result as it arrives.
+ * Jobs are enqueued seed-major (all points of seed 0 first), so an interrupted sweep already covers the whole grid.
+ */
+export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: RunSweepsOptions): Promise<SweepSummary> {
+  const pending = new Map<string, { job: SweepJob; stores: SweepStore[] }>();
+  let runs = 0;
+  let skipped = 0;
+  for (const t of targets) {
+    const { jobs } = expandJobs(t.plan);
+    const finished = t.store.finishedIds();
+    runs += jobs.length;
+    for (const job of jobs) {
+      if (finished.has(job.id)) {
+        skipped++;
+        continue;
+      }
+      const entry = pending.get(job.id);
+      if (entry) entry.stores.push(t.store);
+      else pending.set(job.id, { job, stores: [t.store] });
+    }
+  }
+  const order = [...pending.values()].sort((a, b) => a.job.seed - b.job.seed || a.job.point - b.job.point);
+  const progress: SweepProgress = { done: 0, total: order.length, failed: 0, workers: queue.workers() };
+  const failures: SweepSummary['failures'] = [];
+  opts.onProgress?.(progress);
+  if (order.length) {
+    await queue.enqueue(order.map(({ job }) => ({ id: job.id, engine: opts.engine, config: job.config })));
+    for await (const ev of queue.events()) {
+      const entry = pending.get(ev.id);
+      if (!entry) continue;
+      if (ev.kind === 'done') {
+        for (const store of entry.stores) store.put(entry.job, ev, opts.engine, opts.version);
+      } else {
+        for (const store of entry.stores) store.fail(entry.job, ev.error, opts.version);
+        failures.push({ job: entry.job, error: ev.error });
+        progress.failed++;
+      }
+      progress.done++;
+      progress.workers = queue.workers();
+      opts.onProgress?.(progress);
+    }
+  }
+  return { runs, skipped, executed: order.length, failures };
+}

@@ -1,0 +1,219 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { loadConfig, validateConfig } from '../config/load.js';
+import { defaultConfig, findPreset, presetConfig, presets } from '../config/presets.js';
+import { experimentKeys, type ConfigKey } from '../config/schema.js';
+import { UserError } from '../util/errors.js';
+import { axisValues, expandJobs, integerKeys, type Axis, type AxisSpec, type Scalar, type SweepPlan } from './grid.js';
+
+/**
+ * The sweep spec file (docs/sweeps.md):
+ *   name: alpha-sweep            # optional, default: the file name
+ *   base: positive-transfer      # a preset, a YAML config file (relative to the spec), or a mapping of config keys
+ *   set: { steps: 100 }          # overrides of the base
+ *   grid: { alpha: [0, 0.5, 1], uNorm: { log: [0.1, 3], num: 3 } }
+ *   zip: { uNorm: [1, 2], v1Norm: [2, 4] }   # keys varied together, one extra axis
+ *   seeds: 2                     # seeds 0..1, or a list
+ */
+const scalar = z.union([z.number(), z.string(), z.boolean()], { error: 'must be a number, a string or true/false' });
+const count = z
+  .number({ error: 'must be a positive integer' })
+  .int({ error: 'must be a positive integer' })
+  .min(1, { error: 'must be a positive integer' })
+  .max(1_000_000, { error: 'must be at most 1000000' });
+const seedValue = z
+  .number({ error: 'must be a list of non-negative integers' })
+  .int({ error: 'must be a list of non-negative integers' })
+  .min(0, { error: 'must be a list of non-negative integers' })
+  .max(Number.MAX_SAFE_INTEGER, { error: 'must be a list of non-negative integers' });
+const finite = (what: string) =>
+  z.number({ error: what }).refine(Number.isFinite, { message: what });
+const linearEnd = finite('linear: [a, b] must be two numbers');
+const logMessage = 'log: [a, b] must be two positive numbers';
+const logEnd = finite(logMessage).refine((x) => x > 0, { message: logMessage });
+const axisMessage = 'must be a list of values, { linear: [a, b], num: k } or { log: [a, b], num: k }';
+const axisSchema = z.union(
+  [
+    z.array(scalar, { error: axisMessage }).min(1, { error: 'must list at least one value' }),
+    z.strictObject(
+      { linear: z.tuple([linearEnd, linearEnd]), num: count },
+      { error: axisMessage },
+    ),
+    z.strictObject(
+      { log: z.tuple([logEnd, logEnd]), num: count },
+      { error: axisMessage },
+    ),
+  ],
+  { error: axisMessage },
+);
+
+export const sweepSpecSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: 'must be a name of letters, digits, ".", "_" or "-"' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a name of letters, digits, ".", "_" or "-"' })
+      .optional(),
+    description: z.string({ error: 'must be text' }).optional(),
+    base: z
+      .union([z.string(), z.record(z.string(), z.unknown())], {
+        error: 'must be a preset name, a YAML config file or a mapping of config keys',
+      })
+      .optional(),
+    set: z.record(z.string(), scalar, { error: 'must be a mapping of config keys to values' }).optional(),
+    grid: z.record(z.string(), axisSchema, { error: 'must be a mapping of config keys to axes' }).optional(),
+    zip: z.record(z.string(), axisSchema, { error: 'must be a mapping of config keys to axes of equal length' }).optional(),
+    seeds: z
+      .union([count, z.array(seedValue, { error: 'must be a count or a list of non-negative integers' }).min(1)], {
+        error: 'must be a count (seeds 0..n-1) or a list of non-negative integers',
+      })
+      .optional(),
+  },
+  { error: 'must be a mapping with keys name, description, base, set, grid, zip, seeds' },
+);
+
+export type SweepSpec = z.infer<typeof sweepSpecSchema>;
+
+const specKeys = ['name', 'description', 'base', 'set', 'grid', 'zip', 'seeds'];
+
+/** The most specific issue: inside a union, the branch the value matched best (its outer type, fewest issues). */
+function specificIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || !issue.errors.length) return issue;
+  let best: z.core.$ZodIssue[] | undefined;
+  for (const branch of issue.errors) {
+    if (!branch.length || branch.some((i) => i.code === 'invalid_type' && i.path.length === 0)) continue;
+    if (!best || branch.length < best.length) best = branch;
+  }
+  if (!best) return issue;
+  const inner = specificIssue(best[0]);
+  return { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue;
+}
+
+/** The first zod issue as one line naming the field. */
+function firstIssue(error: z.ZodError, where: string): string {
+  const issue = specificIssue(error.issues[0]);
+  const path = issue.path.join('.');
+  const field = path ? `field "${path}": ` : '';
+  if (issue.code === 'unrecognized_keys') {
+    return `${where}: ${field}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+      .map((k) => `"${k}"`)
+      .join(', ')} (allowed: ${path ? 'linear or log, with num' : specKeys.join(', ')})`;
+  }
+  return `${where}: ${field}${issue.message}`;
+}
+
+function checkKey(key: string, field: string, where: string): ConfigKey {
+  if (!(experimentKeys as string[]).includes(key)) {
+    throw new UserError(`${where}: field "${field}": unknown config key "${key}" (allowed: ${experimentKeys.join(', ')})`);
+  }
+  if (key === 'seed') throw new UserError(`${where}: field "${field}": the seed is set by "seeds:", not here`);
+  return key as ConfigKey;
+}
+
+function resolveAxis(key: ConfigKey, spec: AxisSpec, field: string, where: string): Scalar[] {
+  if (!Array.isArray(spec) && typeof defaultConfig[key] !== 'number') {
+    throw new UserError(`${where}: field "${field}": a linear or log range needs a numeric key; list the values instead`);
+  }
+  if (!Array.isArray(spec) && 'log' in spec && integerKeys.includes(key) && spec.log.some((x) => x < 0.5)) {
+    throw new UserError(`${where}: field "${field}": log range of an integer key must start at ≥ 1`);
+  }
+  const values = axisValues(key, spec);
+  const seen = new Set<string>();
+  for (const v of values) {
+    const k = JSON.stringify(v);
+    if (seen.has(k)) throw new UserError(`${where}: field "${field}": value ${k} is listed twice`);
+    seen.add(k);
+  }
+  return values;
+}
+
+/** The base config: a preset, a config file next to the spec, or an inline mapping over the defaults. */
+function resolveBase(base: SweepSpec['base'], specDir: string, where: string): Record<string, unknown> {
+  if (base === undefined) return { ...defaultConfig };
+  if (typeof base === 'string') {
+    const preset = findPreset(base);
+    if (preset) return { ...presetConfig(preset) };
+    const file = resolve(specDir, base);
+    if (existsSync(file)) return { ...loadConfig(file) };
+    throw new UserError(
+      `${where}: field "base": "${base}" is neither a preset (${presets.map((p) => p.name).join(', ')}) nor a config file`,
+    );
+  }
+  for (const k of Object.keys(base)) checkKey(k, `base.${k}`, where);
+  return { ...defaultConfig, ...base };
+}
+
+/**
+ * Parse and resolve a sweep spec: YAML text → validated plan with concrete axis values. Every grid point is
+ * validated with the experiment schema here, so a bad value is reported before anything runs.
+ * `where` names the file in errors; `specDir` resolves a `base:` config file.
+ */
+export function parseSweepSpec(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new UserError(`${where}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) doc = {};
+  const r = sweepSpecSchema.safeParse(doc);
+  if (!r.success) throw new UserError(firstIssue(r.error, where));
+  return resolveSpec(r.data, where, specDir, defaultName);
+}
+
+export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
+  const base = resolveBase(spec.base, specDir, where);
+  for (const [k, v] of Object.entries(spec.set ?? {})) base[checkKey(k, `set.${k}`, where)] = v;
+  base.seed = 0;
+  const baseConfig = validateConfig(base, `${where}: base with set`);
+
+  const axes: Axis[] = [];
+  const used = new Set<string>();
+  const claim = (k: string, field: string) => {
+    const key = checkKey(k, field, where);
+    if (spec.set && k in spec.set) throw new UserError(`${where}: field "${field}": "${k}" is also given in set`);
+    if (used.has(k)) throw new UserError(`${where}: field "${field}": "${k}" is already an axis`);
+    used.add(k);
+    return key;
+  };
+  for (const [k, axis] of Object.entries(spec.grid ?? {})) {
+    const key = claim(k, `grid.${k}`);
+    axes.push({ keys: [key], values: resolveAxis(key, axis as AxisSpec, `grid.${k}`, where).map((v) => [v]) });
+  }
+  const zipEntries = Object.entries(spec.zip ?? {});
+  if (zipEntries.length) {
+    const keys: ConfigKey[] = [];
+    const columns: Scalar[][] = [];
+    for (const [k, axis] of zipEntries) {
+      keys.push(claim(k, `zip.${k}`));
+      const vals = axisValues(keys[keys.length - 1], axis as AxisSpec);
+      if (columns.length && vals.length !== columns[0].length) {
+        throw new UserError(
+          `${where}: field "zip.${k}": has ${vals.length} values but zip.${zipEntries[0][0]} has ` +
+            `${columns[0].length}; zipped axes need equal lengths`,
+        );
+      }
+      columns.push(vals);
+    }
+    const rows = columns[0].map((_, i) => columns.map((c) => c[i]));
+    const seen = new Set(rows.map((r) => JSON.stringify(r)));
+    if (seen.size !== rows.length) throw new UserError(`${where}: field "zip": a combination of values is listed twice`);
+    axes.push({ keys, values: rows });
+  }
+
+  const seeds = typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => i) : (spec.seeds ?? [0]);
+  if (new Set(seeds).size !== seeds.length) throw new UserError(`${where}: field "seeds": a seed is listed twice`);
+
+  const plan: SweepPlan = { name: spec.name ?? defaultName, base: baseConfig, axes, seeds };
+  expandJobs(plan, where); // validates every point now
+  return plan;
+}
+
+/** Read and resolve a spec file. */
+export function loadSweepSpec(file: string): { plan: SweepPlan; text: string } {
+  if (!existsSync(file)) throw new UserError(`${file}: no such sweep spec file`);
+  const text = readFileSync(file, 'utf8');
+  const name = file.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, '').replace(/[^A-Za-z0-9._-]/g, '-') || 'sweep';
+  return { plan: parseSweepSpec(text, file, dirname(resolve(file)), name), text };
+}
