@@ -108,7 +108,15 @@ describe('paratransfer reproduce', () => {
     for (const f of ['alpha-error', 'alpha-dynamics']) {
       for (const ext of ['vl.json', 'svg', 'png', 'csv']) expect(existsSync(join(out, 'figures', `${f}.${ext}`)), `${f}.${ext}`).toBe(true);
     }
-    expect(JSON.parse(readFileSync(join(out, 'figures', 'alpha-error.vl.json'), 'utf8')).data.values).toHaveLength(10);
+    const values = JSON.parse(readFileSync(join(out, 'figures', 'alpha-error.vl.json'), 'utf8')).data.values as Record<string, unknown>[];
+    // five α values × (transfer, scratch) measured + the theory's predicted curves for both
+    expect(values).toHaveLength(20);
+    const theory = values.filter((v) => String(v.run).endsWith('(theory)'));
+    expect(theory).toHaveLength(10);
+    for (const v of theory) expect(v.mean as number).toBeGreaterThan(0);
+    // α = 0 inherits nothing: the theory predicts the same error for transfer and scratch
+    const at0 = theory.filter((v) => v.alpha === 0).map((v) => v.mean);
+    expect(at0[0]).toBe(at0[1]);
     expect(loadSweepSpec(join(out, 'specs', 'alpha.yaml')).plan.seeds).toEqual([0, 1, 2, 3, 4]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html.match(/<img [^>]*src="data:image\/svg\+xml;base64,/g)).toHaveLength(2);

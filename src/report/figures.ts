@@ -41,6 +41,7 @@ const base = {
 } as const;
 
 const runColors = { domain: ['transfer', 'scratch', 'Bayes error p'], range: ['#1f77b4', '#d62728', '#7f7f7f'] };
+const theoryColors = { domain: ['transfer (theory)', 'scratch (theory)'], range: ['#6baed6', '#fc9272'] };
 
 /**
  * Test error against one factor: transfer vs scratch, mean over seeds with 95% t-intervals.
@@ -68,10 +69,22 @@ export function errorVsFactor(
     if (opts.noisy) {
       rows.push({ [factor]: x, run: 'Bayes error p', mean: column(agg, 'labelNoise')[i], lo: null, hi: null, seeds: null });
     }
+    // The theory's predicted clean errors (docs/theory.md), drawn dashed over the measurements.
+    if (!opts.noisy && agg.columns.includes('predicted.predictedTransferError')) {
+      for (const run of ['transfer', 'scratch']) {
+        const key = run === 'transfer' ? 'predictedTransferError' : 'predictedScratchError';
+        rows.push({ [factor]: x, run: `${run} (theory)`, mean: column(agg, `predicted.${key}`)[i], lo: null, hi: null, seeds: null });
+      }
+    }
   });
+  const hasTheory = rows.some((r) => String(r.run).endsWith('(theory)'));
   const scale = opts.log ? { type: 'log', nice: false, padding: 12 } : { zero: false };
   const x = { field: factor, type: 'quantitative', title: label(factor), scale };
-  const runs = opts.noisy ? runColors : { domain: runColors.domain.slice(0, 2), range: runColors.range.slice(0, 2) };
+  const runs = opts.noisy
+    ? runColors
+    : hasTheory
+      ? { domain: [...runColors.domain.slice(0, 2), ...theoryColors.domain], range: [...runColors.range.slice(0, 2), ...theoryColors.range] }
+      : { domain: runColors.domain.slice(0, 2), range: runColors.range.slice(0, 2) };
   const color = { field: 'run', type: 'nominal', title: null, scale: runs };
   const yTitle = opts.noisy ? 'test error (observed labels)' : 'test error (clean)';
   const spec = {
@@ -91,7 +104,10 @@ export function errorVsFactor(
           x,
           y: { field: 'mean', type: 'quantitative', title: yTitle },
           color,
-          strokeDash: { condition: { test: "datum.run === 'Bayes error p'", value: [4, 3] }, value: [1, 0] },
+          strokeDash: {
+            condition: { test: "datum.run === 'Bayes error p' || indexof(datum.run, '(theory)') >= 0", value: [4, 3] },
+            value: [1, 0],
+          },
         },
       },
     ],
