@@ -1,12 +1,15 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { engineNames, getEngine } from '../engine/registry.js';
+import { RedisQueue } from '../sweep/distributed/coordinator.js';
+import { parseQueueUrl, redact } from '../sweep/distributed/url.js';
 import { InlineQueue, LocalPoolQueue, type JobQueue } from '../sweep/queue.js';
 import { runSweeps, type SweepSummary, type SweepTarget } from '../sweep/run.js';
 import { loadSweepSpec } from '../sweep/spec.js';
 import { lockDir, SweepStore } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
 import { version } from './version.js';
+import { queueHelp, redactErrors } from './worker.js';
 import { availableParallelism } from 'node:os';
 
 /** 'auto' once the coefficient engine registers it (it picks the fastest exact engine per config), else 'dense'. */
@@ -25,12 +28,18 @@ export function makeQueue(workers: number): JobQueue {
   return workers === 0 ? new InlineQueue() : new LocalPoolQueue(workers);
 }
 
-/** Run sweeps on a local queue with a progress bar (stderr, TTY only); closes the queue. */
+/** The live worker count as shown: a distributed queue may not be allowed to count its workers (-1). */
+const workerCount = (n: number) => (n < 0 ? '?' : n);
+
+/**
+ * Run sweeps with a progress bar (stderr, TTY only) on `opts.queue` (a distributed queue) or else a local pool of
+ * `opts.workers` threads; closes the queue.
+ */
 export async function executeSweeps(
   targets: SweepTarget[],
-  opts: { workers: number; engine: string; progress: boolean; label?: string },
+  opts: { workers: number; engine: string; progress: boolean; label?: string; queue?: JobQueue },
 ): Promise<SweepSummary> {
-  const queue = makeQueue(opts.workers);
+  const queue = opts.queue ?? makeQueue(opts.workers);
   const show = opts.progress && Boolean(process.stderr.isTTY);
   const bar = show
     ? new cliProgress.SingleBar(
@@ -45,19 +54,24 @@ export async function executeSweeps(
       )
     : undefined;
   let started = false;
+  // Workers come and go between results (remote ones): refresh their count every second.
+  const refresh = bar && setInterval(() => started && bar.update({ workers: workerCount(queue.workers()) }), 1000);
+  refresh?.unref();
   try {
     return await runSweeps(targets, queue, {
       engine: opts.engine,
       version,
       onProgress: (p) => {
         if (!bar) return;
+        const payload = { failed: p.failed, workers: workerCount(p.workers) };
         if (!started) {
-          bar.start(p.total, p.done, { failed: p.failed, workers: p.workers });
+          bar.start(p.total, p.done, payload);
           started = true;
-        } else bar.update(p.done, { failed: p.failed, workers: p.workers });
+        } else bar.update(p.done, payload);
       },
     });
   } finally {
+    clearInterval(refresh);
     bar?.stop();
     await queue.close();
   }
@@ -73,6 +87,7 @@ export function failureError(summary: SweepSummary): UserError {
 interface SweepFlags {
   out: string;
   workers?: string;
+  queue?: string;
   engine: string;
   progress: boolean;
 }
@@ -84,28 +99,49 @@ export function registerSweep(program: Command): void {
     .argument('<spec.yaml>', 'sweep spec: base, set, grid, zip, seeds (docs/sweeps.md)')
     .requiredOption('--out <dir>', 'results directory; re-running into it resumes the sweep')
     .option('--workers <n>', 'worker threads (default: all cores; 0 runs in this thread)')
+    .option('--queue <url>', `run the jobs on \`paratransfer worker\` processes through Redis: ${queueHelp}`)
     .option('--engine <name>', `training engine (${engineNames.join(', ')})`, defaultEngineName)
     .option('--no-progress', 'never show a progress bar')
     .action(async (file: string, flags: SweepFlags) => {
+      if (flags.queue !== undefined && flags.workers !== undefined) {
+        throw new UserError('--workers and --queue exclude each other: with --queue, jobs run on `paratransfer worker` processes');
+      }
       const workers = parseWorkers(flags.workers);
       getEngine(flags.engine);
       const { plan, text } = loadSweepSpec(file);
-      const unlock = lockDir(flags.out);
+      const target = flags.queue === undefined ? undefined : parseQueueUrl(flags.queue);
       let summary: SweepSummary;
       let path: string;
+      let queue: JobQueue | undefined;
       try {
-        const store = SweepStore.open(flags.out);
-        path = store.path;
-        try {
-          for (const note of store.attach(plan, text, flags.engine, version)) {
-            process.stderr.write(`paratransfer: note: ${note}\n`);
-          }
-          summary = await executeSweeps([{ plan, store }], { workers, engine: flags.engine, progress: flags.progress });
-        } finally {
-          store.close();
+        // Connect before touching DIR: an unreachable Redis leaves nothing behind.
+        if (target) {
+          queue = await RedisQueue.open(target, {
+            version,
+            // On a terminal the progress bar may already be drawn: write the note over it (it redraws below).
+            onNote: (note) =>
+              process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}paratransfer: note: ${redact(note, target)}\n`),
+          });
         }
+        const unlock = lockDir(flags.out);
+        try {
+          const store = SweepStore.open(flags.out);
+          path = store.path;
+          try {
+            for (const note of store.attach(plan, text, flags.engine, version)) {
+              process.stderr.write(`paratransfer: note: ${note}\n`);
+            }
+            summary = await executeSweeps([{ plan, store }], { workers, engine: flags.engine, progress: flags.progress, queue });
+          } finally {
+            store.close();
+          }
+        } finally {
+          unlock();
+        }
+      } catch (e) {
+        throw target ? redactErrors(target, e) : e;
       } finally {
-        unlock();
+        await queue?.close();
       }
       process.stdout.write(
         `sweep ${plan.name}: ${summary.runs} runs in ${path} (${summary.skipped} already done, ${
