@@ -1,15 +1,20 @@
+import { exp, log, log1p } from './detmath.js';
+
+// exp/log/log1p come from detmath.ts: Math.* may differ in the last bit between engines, and these
+// values drive every weight (logistic, logisticDeriv) or the reported steps (logCheckpoints).
+
 /** log(1 + e^{-z}) without overflow or cancellation. */
 export function logistic(z: number): number {
-  return z > 0 ? Math.log1p(Math.exp(-z)) : -z + Math.log1p(Math.exp(z));
+  return z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z));
 }
 
 /** ℓ'(z) = −1/(1 + e^{z}), stable for either sign of z. */
 export function logisticDeriv(z: number): number {
   if (z > 0) {
-    const e = Math.exp(-z);
+    const e = exp(-z);
     return -e / (1 + e);
   }
-  return -1 / (1 + Math.exp(z));
+  return -1 / (1 + exp(z));
 }
 
 /** Round half to even, as Python's round(): k = round(α·m) agrees with the NumPy peer. */
@@ -29,7 +34,7 @@ export function logCheckpoints(steps: number, count: number): number[] {
   const set = new Set<number>([0, steps]);
   if (count > 2 && steps > 1) {
     for (let i = 0; i < count - 1; i++) {
-      set.add(Math.round(Math.exp((Math.log(steps + 1) * i) / (count - 1))) - 1);
+      set.add(Math.round(exp((log(steps + 1) * i) / (count - 1))) - 1);
     }
   }
   return [...set].filter((t) => t >= 0 && t <= steps).sort((a, b) => a - b);

@@ -5,6 +5,8 @@
  * downstream data, which keeps paired comparisons and sweeps low-variance.
  */
 
+import { log } from './detmath.js';
+
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
   let z = state.s;
@@ -72,20 +74,27 @@ export class Rng {
     }
   }
 
-  /** Standard normal by the Box–Muller transform (both values used). */
+  /**
+   * Standard normal by Marsaglia's polar method (both values used): only log and sqrt, with the
+   * deterministic log of detmath.ts, so the stream is bit-identical on every JavaScript engine.
+   */
   normal(): number {
     if (this.hasSpare) {
       this.hasSpare = false;
       return this.spare;
     }
-    let u1 = this.uniform();
-    while (u1 === 0) u1 = this.uniform();
-    const u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    const th = 2 * Math.PI * u2;
-    this.spare = r * Math.sin(th);
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * this.uniform() - 1;
+      v = 2 * this.uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const scale = Math.sqrt((-2 * log(s)) / s);
+    this.spare = v * scale;
     this.hasSpare = true;
-    return r * Math.cos(th);
+    return u * scale;
   }
 
   /** Fill with independent N(0, scale²) values. */
