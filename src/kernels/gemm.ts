@@ -1,7 +1,8 @@
 /**
- * The two GEMM shapes the engines need, over row-major Float64Array, with 4×4 register blocking and
- * no allocation. Each output of `gemmABt` is summed over k in ascending order exactly as the plain
- * triple loop does, so it equals the plain path bit for bit; `gemmAddAB` adds four products at a time.
+ * The two GEMM shapes the engines need, over row-major Float64Array: the TypeScript kernels (register
+ * blocked) and the plain loops they are tested against. Every output is summed in exactly the order of the
+ * plain loop, so the blocked kernels, the plain loops and the WebAssembly SIMD kernels (src/kernels/wasm.ts)
+ * all give the same bits: results do not depend on which path ran.
  */
 
 /** out[i·nb + j] = Σ_k A[i·K + k] · B[j·K + k]   (A: na × K, B: nb × K, out: na × nb). */
@@ -57,7 +58,9 @@ function dotRows(A: Float64Array, a: number, B: Float64Array, b: number, K: numb
 
 /**
  * out[i·K + k] += scale · Σ_a H[i·na + a] · Z[a·K + k]   (H: rows × na, Z: na × K, out: rows × K).
- * Blocks of four H entries that are all zero (ReLUs off) are skipped: gradients of ReLU nets are sparse.
+ * Entries with scale·H = 0 are skipped (ReLUs off: gradients of ReLU nets are sparse). Each output adds
+ * its products one at a time in ascending a, exactly as the plain loop does (bitwise equal to it and to
+ * the WebAssembly kernel); four atoms share one pass over the row to save loads and stores.
  */
 export function gemmAddAB(
   H: Float64Array,
@@ -68,41 +71,30 @@ export function gemmAddAB(
   out: Float64Array,
   scale: number,
 ): void {
-  const rows4 = rows - (rows % 4);
-  const na4 = na - (na % 4);
-  for (let i = 0; i < rows4; i += 4) {
-    const o0 = i * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
-    const h0 = i * na, h1 = h0 + na, h2 = h1 + na, h3 = h2 + na;
-    for (let a = 0; a < na4; a += 4) {
-      const p00 = scale * H[h0 + a], p01 = scale * H[h0 + a + 1], p02 = scale * H[h0 + a + 2], p03 = scale * H[h0 + a + 3];
-      const p10 = scale * H[h1 + a], p11 = scale * H[h1 + a + 1], p12 = scale * H[h1 + a + 2], p13 = scale * H[h1 + a + 3];
-      const p20 = scale * H[h2 + a], p21 = scale * H[h2 + a + 1], p22 = scale * H[h2 + a + 2], p23 = scale * H[h2 + a + 3];
-      const p30 = scale * H[h3 + a], p31 = scale * H[h3 + a + 1], p32 = scale * H[h3 + a + 2], p33 = scale * H[h3 + a + 3];
-      if (
-        p00 === 0 && p01 === 0 && p02 === 0 && p03 === 0 && p10 === 0 && p11 === 0 && p12 === 0 && p13 === 0 &&
-        p20 === 0 && p21 === 0 && p22 === 0 && p23 === 0 && p30 === 0 && p31 === 0 && p32 === 0 && p33 === 0
-      ) continue;
-      const z0 = a * K, z1 = z0 + K, z2 = z1 + K, z3 = z2 + K;
-      for (let k = 0; k < K; k++) {
-        const y0 = Z[z0 + k], y1 = Z[z1 + k], y2 = Z[z2 + k], y3 = Z[z3 + k];
-        out[o0 + k] += p00 * y0 + p01 * y1 + p02 * y2 + p03 * y3;
-        out[o1 + k] += p10 * y0 + p11 * y1 + p12 * y2 + p13 * y3;
-        out[o2 + k] += p20 * y0 + p21 * y1 + p22 * y2 + p23 * y3;
-        out[o3 + k] += p30 * y0 + p31 * y1 + p32 * y2 + p33 * y3;
+  const at = new Int32Array(na);
+  const hs = new Float64Array(na);
+  for (let i = 0; i < rows; i++) {
+    let n = 0;
+    for (let a = 0; a < na; a++) {
+      const h = scale * H[i * na + a];
+      if (h !== 0) {
+        at[n] = a * K;
+        hs[n++] = h;
       }
     }
-    for (let a = na4; a < na; a++) {
-      for (let r = i; r < i + 4; r++) axpy(scale * H[r * na + a], Z, a * K, out, r * K, K);
+    const o = i * K;
+    let e = 0;
+    for (; e + 4 <= n; e += 4) {
+      const h0 = hs[e], h1 = hs[e + 1], h2 = hs[e + 2], h3 = hs[e + 3];
+      const z0 = at[e], z1 = at[e + 1], z2 = at[e + 2], z3 = at[e + 3];
+      // left to right: (((out + h0·z0) + h1·z1) + h2·z2) + h3·z3, the plain loop's order
+      for (let k = 0; k < K; k++) out[o + k] = out[o + k] + h0 * Z[z0 + k] + h1 * Z[z1 + k] + h2 * Z[z2 + k] + h3 * Z[z3 + k];
+    }
+    for (; e < n; e++) {
+      const h = hs[e], z = at[e];
+      for (let k = 0; k < K; k++) out[o + k] += h * Z[z + k];
     }
   }
-  for (let i = rows4; i < rows; i++) {
-    for (let a = 0; a < na; a++) axpy(scale * H[i * na + a], Z, a * K, out, i * K, K);
-  }
-}
-
-function axpy(alpha: number, x: Float64Array, xo: number, y: Float64Array, yo: number, n: number): void {
-  if (alpha === 0) return;
-  for (let k = 0; k < n; k++) y[yo + k] += alpha * x[xo + k];
 }
 
 /** The plain triple loops: the reference every fast path is tested against. */
@@ -114,6 +106,7 @@ export const plain = {
     for (let i = 0; i < rows; i++) {
       for (let a = 0; a < na; a++) {
         const h = scale * H[i * na + a];
+        if (h === 0) continue; // the definition of the skip: adding 0·z would only turn −0 into +0 (or 0·∞ into NaN)
         for (let k = 0; k < K; k++) out[i * K + k] += h * Z[a * K + k];
       }
     }
