@@ -23,7 +23,7 @@ export function registerRun(program: Command): void {
     .argument('<preset|config.yaml>', 'a preset name (see `paratransfer presets`) or a YAML file of config keys')
     .option('--set <key=value>', 'override a config key (repeatable)', (v, acc: string[]) => [...acc, v], [])
     .option('--json', 'print one JSON object on stdout instead of the summary')
-    .option('--engine <name>', `training engine (${engineNames.join(', ')})`, 'dense')
+    .option('--engine <name>', `training engine (${engineNames.join(', ')}; auto picks the cheaper exact one)`, 'auto')
     .option('--timings', 'include wall-clock seconds per phase (makes output non-reproducible)')
     .option('--save <dir>', 'write the trained weights (safetensors) into this directory')
     .option('--no-progress', 'never show a progress bar')

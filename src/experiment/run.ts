@@ -1,9 +1,11 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import type { SyntheticDataset } from '../data/dataset.js';
 import { makeFrame } from '../data/frame.js';
-import { makeTask, sampleTask } from '../data/task.js';
+import { makeTask, sampleTask, type Task } from '../data/task.js';
 import { denseEngine } from '../engine/dense.js';
-import type { Engine, Freeze, TrainState } from '../engine/types.js';
+import { ProductCache } from '../engine/gram.js';
+import type { Engine, Freeze, TrainProblem, TrainState, Weights } from '../engine/types.js';
+import { materialize } from '../engine/weights.js';
 import { FeatureMeter, probeMatrix, type FeatureMeasures } from '../measure/features.js';
 import { errorRate } from '../model/cnn.js';
 import { freezeOf, inherit } from '../transfer/inherit.js';
@@ -59,8 +61,8 @@ export interface ExperimentRun {
   timings: Record<Phase, number>;
 }
 
-/** The synthetic data of one experiment, drawn from named streams of the seed. */
-export function experimentData(c: ExperimentConfig) {
+/** The directions, tasks and training sets of one experiment, drawn from named streams of the seed. */
+function trainingData(c: ExperimentConfig) {
   const frame = makeFrame(c);
   const task1 = makeTask(frame, c, 1);
   const task2 = makeTask(frame, c, 2);
@@ -70,22 +72,36 @@ export function experimentData(c: ExperimentConfig) {
     task2,
     train1: sampleTask(task1, c.n1, new Rng(c.seed, 'train1')),
     train2: sampleTask(task2, c.n2, new Rng(c.seed, 'train2')),
-    // Test labels: ỹ is the truth; the observed labels get the same label noise p as training.
-    test1: sampleTask(task1, c.nTest, new Rng(c.seed, 'test1')),
-    test2: sampleTask(task2, c.nTest, new Rng(c.seed, 'test2')),
   };
+}
+
+/** The test set of task k. Test labels: ỹ is the truth; the observed labels get the training label noise p. */
+function testData(c: ExperimentConfig, task: Task): SyntheticDataset {
+  return sampleTask(task, c.nTest, new Rng(c.seed, `test${task.k}`));
+}
+
+/** The synthetic data of one experiment, drawn from named streams of the seed. */
+export function experimentData(c: ExperimentConfig) {
+  const data = trainingData(c);
+  return { ...data, test1: testData(c, data.task1), test2: testData(c, data.task2) };
 }
 
 function initWeights(c: ExperimentConfig, stream: string): Float64Array {
   return new Rng(c.seed, stream).fillNormal(new Float64Array(2 * c.m * c.d), c.sigma0);
 }
 
-/** Upstream on Task 1, then transfer and scratch on Task 2 from a paired initialisation (SPEC §1–4). */
+/**
+ * Upstream on Task 1, then transfer and scratch on Task 2 from a paired initialisation (SPEC §1–4).
+ * Each test set is drawn when its task is trained, so only one is held at a time (at d = 10⁵ one is
+ * 1.6 GB); the data are the same as `experimentData`'s, stream for stream.
+ */
 export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): ExperimentRun {
   const engine = opts.engine ?? denseEngine;
-  const data = experimentData(c);
+  const data = trainingData(c);
   const probes = probeMatrix(data.frame.u, data.frame.v1, data.frame.v2);
   const times = {} as Record<Phase, number>;
+  // Transfer and scratch share the Gram matrix of Task 2's atoms and their products with its test set.
+  const products = new ProductCache();
 
   const phase = (
     name: Phase,
@@ -108,7 +124,7 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
         features: meter.measure(s),
       });
     };
-    const run = engine.train({
+    const problem: TrainProblem = {
       data: train,
       W0,
       m: c.m,
@@ -118,9 +134,13 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
       freeze,
       checkpoints: logCheckpoints(c.steps, c.checkpoints),
       onCheckpoint: record,
+      evalSets: [test],
+      products,
       onStep: opts.onProgress ? (t) => opts.onProgress!(name, t, c.steps) : undefined,
       phase: name,
-    });
+    };
+    const used = engine.resolve?.(problem) ?? engine;
+    const run = used.train(problem);
     times[name] = (performance.now() - t0) / 1000;
     const last = checkpoints[checkpoints.length - 1];
     const result: PhaseResult = {
@@ -130,26 +150,33 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
       stepsRun: run.stepsRun,
       checkpoints,
     };
-    return { result, W: run.W };
+    const weights: Weights = run.factored ?? run.W;
+    return { result, weights, engine: used.name };
   };
 
-  const up = phase('upstream', data.train1, data.test1, initWeights(c, 'init1'));
+  const up = phase('upstream', data.train1, testData(c, data.task1), initWeights(c, 'init1'));
+  const test2 = testData(c, data.task2);
   const fresh = initWeights(c, 'init2');
-  const inh = inherit(up.W, fresh, c.m, c.d, c.alpha, c.inheritance, new Rng(c.seed, 'inherit'));
+  const inh = inherit(up.weights, fresh, c.m, c.d, c.alpha, c.inheritance, new Rng(c.seed, 'inherit'));
   const rowWise = c.inheritance !== 'entries';
   const tr = phase(
     'transfer',
     data.train2,
-    data.test2,
+    test2,
     inh.W,
     rowWise ? inh.inheritedFilters : undefined,
     c.freezeInherited ? freezeOf(inh) : undefined,
   );
-  const sc = phase('scratch', data.train2, data.test2, fresh);
+  const sc = phase('scratch', data.train2, test2, fresh);
 
+  // A delegating engine (auto) is named with what it chose: "auto:coef", or per phase "auto:coef,dense,dense".
+  const chosen = [...new Set([up.engine, tr.engine, sc.engine])];
+  const engineName = engine.resolve
+    ? `${engine.name}:${chosen.length === 1 ? chosen[0] : [up.engine, tr.engine, sc.engine].join(',')}`
+    : engine.name;
   const result: ExperimentResult = {
     config: c,
-    engine: engine.name,
+    engine: engineName,
     upstream: up.result,
     transfer: tr.result,
     scratch: sc.result,
@@ -161,7 +188,7 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
     },
   };
   const weights = opts.keepWeights
-    ? { upstream: up.W, transfer: tr.W, scratch: sc.W, transferInit: inh.W }
+    ? { upstream: materialize(up.weights), transfer: materialize(tr.weights), scratch: materialize(sc.weights), transferInit: inh.W }
     : undefined;
   return { result, weights, timings: times };
 }

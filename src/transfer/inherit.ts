@@ -1,5 +1,6 @@
 import type { ExperimentConfig } from '../config/schema.js';
-import type { Freeze } from '../engine/types.js';
+import type { Freeze, Weights } from '../engine/types.js';
+import { materialize, materializeRows } from '../engine/weights.js';
 import { roundHalfEven } from '../util/math.js';
 import type { Rng } from '../util/rng.js';
 
@@ -21,10 +22,12 @@ export interface Inheritance {
 /**
  * Copy an α-proportion of the upstream weights into a fresh initialisation. Per class j, k = round(α·m)
  * filters (`random`: uniformly without replacement; `first`: 0…k−1), or each scalar with probability α
- * (`entries`). Rounding is half-to-even, as in the NumPy peer.
+ * (`entries`). Rounding is half-to-even, as in the NumPy peer. Factored upstream weights (the
+ * coefficient engine's) are formed in ℝ^d only where they are copied: k rows, k·A₁·d multiply-adds —
+ * cheaper than carrying the upstream atoms into every downstream inner product (docs/architecture.md).
  */
 export function inherit(
-  upstream: Float64Array,
+  upstream: Weights,
   fresh: Float64Array,
   m: number,
   d: number,
@@ -37,25 +40,28 @@ export function inherit(
   const inheritedEntries = new Uint8Array(2 * m * d);
   let count = 0;
   if (strategy === 'entries') {
+    const up = materialize(upstream);
     for (let e = 0; e < W.length; e++) {
       if (rng.uniform() < alpha) {
-        W[e] = upstream[e];
+        W[e] = up[e];
         inheritedEntries[e] = 1;
         count++;
       }
     }
   } else {
     const k = roundHalfEven(alpha * m);
+    const rows: number[] = [];
     for (let j = 0; j < 2; j++) {
       const picks = strategy === 'random' ? rng.sample(m, k) : Int32Array.from({ length: k }, (_, i) => i);
-      for (const r of picks) {
-        const row = j * m + r;
-        inheritedFilters[row] = 1;
-        W.set(upstream.subarray(row * d, (row + 1) * d), row * d);
-        inheritedEntries.fill(1, row * d, (row + 1) * d);
-        count += d;
-      }
+      for (const r of picks) rows.push(j * m + r);
     }
+    const copied = materializeRows(upstream, rows, d);
+    rows.forEach((row, i) => {
+      inheritedFilters[row] = 1;
+      W.set(copied.subarray(i * d, (i + 1) * d), row * d);
+      inheritedEntries.fill(1, row * d, (row + 1) * d);
+      count += d;
+    });
   }
   return { W, strategy, inheritedFilters, inheritedEntries, count };
 }

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:engines [-- --d 2000,5000,… --reps 1 --dense-budget 120 --no-build --json]`
+ *
+ * Whole-command wall time of `paratransfer run positive-transfer --set d=D` with the coefficient engine,
+ * the dense engine and the NumPy peer (`python3 ../shared/anchors/ref_numpy.py --d D --u 2 --v2 1`),
+ * side by side in one run, at each D: the peer as given (OpenBLAS picks its threads) and with one BLAS
+ * thread (OpenBLAS threads spin and collapse when other processes share the cores). Reports the ratios
+ * peer / coef (the issue's target is ≥ 10 at d = 20000), each process's peak memory, the seconds each
+ * tool reports for its training phases, and the load average (the CPU is shared). With --reps N every
+ * figure is the fastest of N runs. Dense runs only while its predicted time (linear in d from the
+ * previous point) stays under --dense-budget seconds.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const dims = flag('d', '2000,5000,10000,20000,50000,100000').split(',').map(Number);
+const denseBudget = Number(flag('dense-budget', '120'));
+const reps = Number(flag('reps', '1'));
+const json = args.includes('--json');
+const peer = join(root, '..', 'shared', 'anchors', 'ref_numpy.py');
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+// A private build of the current sources (node_modules/.cache, so packages still resolve): other work
+// in the same tree rebuilds dist/ at any time, which must not change the code under test mid-run.
+const build = join(root, 'node_modules', '.cache', 'paratransfer-bench');
+if (!args.includes('--no-build') || !existsSync(join(build, 'package.json'))) {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  // Status 2: type errors elsewhere in the tree, but every file was emitted.
+  if (r.status !== 0 && r.status !== 2) process.exit(1);
+  mkdirSync(join(build, 'bin'), { recursive: true });
+  copyFileSync(join(root, 'bin', 'paratransfer.js'), join(build, 'bin', 'paratransfer.js'));
+  copyFileSync(join(root, 'package.json'), join(build, 'package.json'));
+}
+
+/** Run a command; wall seconds, peak resident MB (with GNU time), stdout. */
+function timed(cmd, argv, env = {}) {
+  const load = loadavg()[0];
+  const full = gnuTime ? [gnuTime, ['-f', '__MAXRSS_KB=%M', cmd, ...argv]] : [cmd, argv];
+  const t0 = performance.now();
+  const r = spawnSync(full[0], full[1], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const rss = /__MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { seconds, peakMB: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout, load };
+}
+
+function paratransfer(engine, d) {
+  const r = timed(process.execPath, [
+    join(build, 'bin', 'paratransfer.js'),
+    ...['run', 'positive-transfer', '--set', `d=${d}`, '--engine', engine, '--json', '--timings'],
+  ]);
+  const out = JSON.parse(r.stdout);
+  const phases = out.timings.upstream + out.timings.transfer + out.timings.scratch;
+  return {
+    ...r,
+    stdout: undefined,
+    engine: out.engine,
+    phases,
+    errors: [out.upstream.testError, out.transfer.testError, out.scratch.testError],
+  };
+}
+
+/** The fastest of `reps` runs. */
+function best(fn) {
+  let out = null;
+  for (let i = 0; i < reps; i++) {
+    const r = fn();
+    if (!out || r.seconds < out.seconds) out = r;
+  }
+  return out;
+}
+
+function numpy(d, env = {}) {
+  const r = timed('python3', [peer, '--d', String(d), '--u', '2', '--v2', '1'], env);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  return {
+    ...r,
+    stdout: undefined,
+    phases: out.t_upstream_s + out.t_downstream_s,
+    errors: [out.up_err, out.transfer_err, out.scratch_err],
+  };
+}
+
+const rows = [];
+let denseLast = null;
+const log = (s) => process.stderr.write(`${s}\n`);
+log(`bench:engines on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+for (const d of dims) {
+  const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
+  const row = { d, coef: best(() => paratransfer('coef', d)), numpy: best(() => numpy(d)), numpy1: best(() => numpy(d, oneThread)) };
+  log(`d=${d}: coef ${row.coef.seconds.toFixed(2)} s, numpy ${row.numpy.seconds.toFixed(2)} s, numpy 1 thread ${row.numpy1.seconds.toFixed(2)} s`);
+  const predicted = denseLast ? (denseLast.seconds * d) / denseLast.d : 0;
+  if (predicted <= denseBudget) {
+    row.dense = best(() => paratransfer('dense', d));
+    denseLast = { d, seconds: row.dense.seconds };
+    log(`d=${d}: dense ${row.dense.seconds.toFixed(2)} s`);
+  }
+  rows.push(row);
+}
+
+if (json) {
+  process.stdout.write(JSON.stringify({ cpus: cpus().length, rows }) + '\n');
+} else {
+  const s = (x) => (x == null ? '—' : x.toFixed(2));
+  const mb = (x) => (x == null ? '—' : Math.round(x).toString());
+  const lines = [
+    '| d | coef s (phases) | dense s (phases) | NumPy s (training) | NumPy 1 thread s (training) | NumPy / coef | NumPy 1 thread / coef | peak MB coef / dense / NumPy | load (1 min) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const loads = [r.coef, r.dense, r.numpy, r.numpy1].filter(Boolean).map((x) => x.load);
+    lines.push(
+      `| ${r.d} | ${s(r.coef.seconds)} (${s(r.coef.phases)}) | ${r.dense ? `${s(r.dense.seconds)} (${s(r.dense.phases)})` : '—'} | ` +
+        `${s(r.numpy.seconds)} (${s(r.numpy.phases)}) | ${s(r.numpy1.seconds)} (${s(r.numpy1.phases)}) | ` +
+        `${(r.numpy.seconds / r.coef.seconds).toFixed(1)}× | ${(r.numpy1.seconds / r.coef.seconds).toFixed(1)}× | ` +
+        `${mb(r.coef.peakMB)} / ${mb(r.dense?.peakMB)} / ${mb(r.numpy.peakMB)} | ` +
+        `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
