@@ -1,0 +1,96 @@
+import { DivergenceError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import type { Optimizer } from './nn/optim.js';
+import type { ImageSet, Session } from './nn/session.js';
+
+export type RealPhase = 'upstream' | 'transfer' | 'scratch';
+export const realPhases: readonly RealPhase[] = ['upstream', 'transfer', 'scratch'];
+
+/** Test accuracy and losses after `epoch` epochs (epoch 0: the initialisation). */
+export interface CurvePoint {
+  epoch: number;
+  testAccuracy: number;
+  testLoss: number;
+  /** mean minibatch loss over that epoch (null at epoch 0) */
+  trainLoss: number | null;
+}
+
+export interface RealPhaseResult {
+  testAccuracy: number;
+  testLoss: number;
+  /** accuracy on the training set (against its possibly noisy labels) at the end */
+  trainAccuracy: number;
+  /** mean minibatch loss of the last epoch (null without training) */
+  trainLoss: number | null;
+  epochs: number;
+  steps: number;
+  curve: CurvePoint[];
+}
+
+export interface PhaseSpec {
+  phase: RealPhase;
+  session: Session;
+  optimizer: Optimizer;
+  train: ImageSet;
+  test: ImageSet;
+  epochs: number;
+  batch: number;
+  /** shuffles the training set every epoch */
+  order: Rng;
+  /** evaluation points after epoch 0 */
+  checkpoints: number;
+  /** called after every step with the images of that step */
+  onImages?: (images: number) => void;
+}
+
+/** The epochs (after 0) at which a phase is evaluated: evenly spaced, always including the last. */
+export function evalEpochs(epochs: number, checkpoints: number): Set<number> {
+  const out = new Set<number>([0]);
+  for (let i = 1; i <= checkpoints; i++) out.add(Math.round((i * epochs) / checkpoints));
+  return out;
+}
+
+/** Minibatch training of one phase with a fresh shuffle per epoch; test evaluation at the checkpoints. */
+export function trainPhase(p: PhaseSpec): RealPhaseResult {
+  const { session, train, test } = p;
+  const n = train.count;
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const at = evalEpochs(p.epochs, p.checkpoints);
+  const curve: CurvePoint[] = [];
+  const record = (epoch: number, trainLoss: number | null) => {
+    const e = session.evaluate(test);
+    curve.push({ epoch, testAccuracy: e.accuracy, testLoss: e.loss, trainLoss });
+  };
+  record(0, null);
+  let steps = 0;
+  let last: number | null = null;
+  for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = p.order.int(i + 1);
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    let sum = 0;
+    for (let from = 0; from < n; from += p.batch) {
+      const to = Math.min(n, from + p.batch);
+      const loss = session.step(train, order, from, to, p.optimizer);
+      steps++;
+      if (!Number.isFinite(loss)) throw new DivergenceError(p.optimizer.config.lr, steps, p.phase);
+      sum += loss * (to - from);
+      p.onImages?.(to - from);
+    }
+    last = sum / n;
+    if (at.has(epoch)) record(epoch, last);
+  }
+  const end = curve[curve.length - 1];
+  return {
+    testAccuracy: end.testAccuracy,
+    testLoss: end.testLoss,
+    trainAccuracy: session.evaluate(train).accuracy,
+    trainLoss: last,
+    epochs: p.epochs,
+    steps,
+    curve,
+  };
+}
