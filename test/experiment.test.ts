@@ -4,7 +4,7 @@ import { getEngine } from '../src/engine/registry.js';
 import { runExperiment } from '../src/experiment/run.js';
 
 // The fastest exact engine available: the presets at d = 2000 are what the regimes are about.
-const engine = getEngine(process.env.PARATRANSFER_TEST_ENGINE ?? 'dense');
+const engine = getEngine(process.env.PARATRANSFER_TEST_ENGINE ?? 'auto');
 const tiny = { ...defaultConfig, d: 60, n1: 30, n2: 12, nTest: 80, m: 4, steps: 25, checkpoints: 5 };
 
 describe('runExperiment', () => {

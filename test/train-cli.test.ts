@@ -46,7 +46,7 @@ const trainArgs = (f: { data: string; init: string; out: string }, lr = '0.5', s
 describe('paratransfer train', () => {
   it('trains, writes W [2, m, d] F64 with metadata, and prints one JSON object', async () => {
     const f = files();
-    const r = await runCli([...trainArgs(f), '--json']);
+    const r = await runCli([...trainArgs(f), '--engine', 'dense', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;

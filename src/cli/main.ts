@@ -1,9 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.js';
+import { registerBench } from './bench.js';
 import { registerPresets } from './presets.js';
+import { registerQueue } from './queue.js';
+import { registerReal } from './real.js';
+import { registerReproduce } from './reproduce.js';
+import { registerResults } from './results.js';
 import { registerRun } from './run.js';
+import { registerServe } from './serve.js';
+import { registerSweep } from './sweep.js';
 import { registerTrain } from './train.js';
 import { version } from './version.js';
+import { registerWorker } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('paratransfer')
@@ -14,6 +22,14 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPresets(program);
   registerTrain(program);
+  registerReal(program);
+  registerBench(program);
+  registerSweep(program);
+  registerWorker(program);
+  registerQueue(program);
+  registerResults(program);
+  registerReproduce(program);
+  registerServe(program);
   return program;
 }
 

@@ -96,7 +96,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--steps <T>', 'number of gradient steps (integer ≥ 0)')
     .requiredOption('--out <file>', 'where to write the trained W [2, m, d] (F64)')
     .option('--loss-threshold <eps>', 'stop once the training loss is ≤ eps (0: never)', '0')
-    .option('--engine <name>', `training engine (${engineNames.join(', ')})`, 'dense')
+    .option('--engine <name>', `training engine (${engineNames.join(', ')}; auto: the cheaper exact one)`, 'auto')
     .option('--json', 'print one JSON object on stdout instead of the summary')
     .option('--no-progress', 'never show a progress bar')
     .action((raw: Record<string, unknown>) => {
