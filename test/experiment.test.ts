@@ -48,6 +48,21 @@ describe('runExperiment', () => {
     expect(inh0.pos!).toBeGreaterThan(r.transfer.checkpoints[0].features.fresh!.signalLearning.u.pos!);
   });
 
+  it('streams every checkpoint as it is measured, in order, equal to the final result', () => {
+    const seen: [string, number][] = [];
+    const streamed: unknown[] = [];
+    const r = runExperiment(tiny, {
+      engine,
+      onCheckpoint: (phase, cp) => {
+        seen.push([phase, cp.step]);
+        streamed.push(cp);
+      },
+    }).result;
+    const steps = r.upstream.checkpoints.map((c) => c.step);
+    expect(seen).toEqual((['upstream', 'transfer', 'scratch'] as const).flatMap((p) => steps.map((t) => [p, t])));
+    expect(streamed).toEqual([...r.upstream.checkpoints, ...r.transfer.checkpoints, ...r.scratch.checkpoints]);
+  });
+
   it('freezeInherited keeps inherited filters at their upstream values', () => {
     const run = runExperiment({ ...tiny, freezeInherited: true, inheritance: 'first', alpha: 0.5 }, { engine, keepWeights: true });
     const { upstream, transfer } = run.weights!;

@@ -50,6 +50,8 @@ export interface RunOptions {
   engine?: Engine;
   /** called after every gradient step of every phase */
   onProgress?: (phase: Phase, step: number, steps: number) => void;
+  /** called with each checkpoint as soon as it is measured (live charts) */
+  onCheckpoint?: (phase: Phase, checkpoint: Checkpoint) => void;
   /** keep the trained weights of each phase (for --save) */
   keepWeights?: boolean;
 }
@@ -116,13 +118,15 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
     const checkpoints: Checkpoint[] = [];
     const record = (s: TrainState) => {
       const f = s.scores(test);
-      checkpoints.push({
+      const checkpoint: Checkpoint = {
         step: s.step,
         trainLoss: s.loss,
         testError: errorRate(f, test.yTrue),
         testErrorNoisy: errorRate(f, test.y),
         features: meter.measure(s),
-      });
+      };
+      checkpoints.push(checkpoint);
+      opts.onCheckpoint?.(name, checkpoint);
     };
     const problem: TrainProblem = {
       data: train,

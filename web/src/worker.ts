@@ -2,7 +2,7 @@
  * The training worker: runs the library's runExperiment off the main thread and streams what it measures.
  * Cancelling is done by the page terminating this worker (training is synchronous, so there is nothing to poll).
  */
-import { experimentSchema, type Checkpoint, type ExperimentConfig, type Phase, type RunOptions } from '../../src/browser.js';
+import { experimentSchema, type ExperimentConfig, type RunOptions } from '../../src/browser.js';
 // The engine `paratransfer run` uses by default (`--engine auto`: per run, the cheaper exact engine by the
 // coefficient engine's cost model), so that the numbers here are the CLI's.
 import { autoEngine as defaultEngine } from '../../src/engine/auto.js';
@@ -15,15 +15,9 @@ const post = (m: FromWorker) => self.postMessage(m);
 /** At most one progress message per this many milliseconds (the page redraws on each). */
 const progressEveryMs = 50;
 
-/**
- * runExperiment's options plus the per-checkpoint stream. `onCheckpoint` is the proposed RunOptions hook (called
- * with each Checkpoint as it is recorded); until run.ts has it the page simply fills the charts when a run ends.
- */
-type StreamingOptions = RunOptions & { onCheckpoint?: (phase: Phase, checkpoint: Checkpoint) => void };
-
 function runOne(id: number, config: ExperimentConfig, run: number, runs: number, stream: boolean) {
   let last = 0;
-  const opts: StreamingOptions = {
+  const opts: RunOptions = {
     engine: defaultEngine,
     onProgress: (phase, step, steps) => {
       const now = performance.now();
