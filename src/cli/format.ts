@@ -1,5 +1,6 @@
 import type { ExperimentResult, Phase } from '../experiment/run.js';
 import type { ClassPair } from '../measure/features.js';
+import { predict } from '../theory/index.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const num = (x: number | null) => (x === null ? '—' : x.toFixed(3));
@@ -27,6 +28,11 @@ export function formatRunSummary(r: ExperimentResult, name: string): string {
   const verdict = r.gain > 0 ? 'positive transfer' : r.gain < 0 ? 'NEGATIVE transfer' : 'no difference';
   lines.push('');
   lines.push(`  transfer gain Δ = err_scratch − err_transfer = ${(100 * r.gain).toFixed(2)} points: ${verdict}`);
+  const th = predict(c);
+  lines.push(
+    `  theory (docs/theory.md): Γ = ${th.Gamma.toFixed(3)} → ${th.regime} transfer predicted; ` +
+      `predicted errors: transfer ${pct(th.predictedTransferError)}, scratch ${pct(th.predictedScratchError)} (Λ₂ = ${th.Lambda2.toPrecision(3)})`,
+  );
   lines.push('');
   lines.push('  feature learning at the end (class +1 / class −1):');
   lines.push('  run / filters        ⟨w,u⟩ max          ⟨w,v₁⟩ max         ⟨w,v₂⟩ max         noise memorisation');
