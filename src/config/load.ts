@@ -5,14 +5,30 @@ import { UserError } from '../util/errors.js';
 import { defaultConfig, findPreset, presetConfig, presets } from './presets.js';
 import { experimentKeys, experimentSchema, type ExperimentConfig } from './schema.js';
 
+/**
+ * A family of configs (the synthetic experiment, the real-data study): its keys, schema, defaults and presets.
+ * One loader serves every family, so `<preset|config.yaml> --set key=value` behaves and fails the same way.
+ */
+export interface ConfigFamily<C> {
+  /** "preset" or "real-data preset", for messages */
+  presetNoun: string;
+  keys: readonly string[];
+  schema: z.ZodType<C>;
+  defaults: C;
+  presetNames: () => string[];
+  presetConfig: (name: string) => C | undefined;
+}
+
+const plural = (n: number) => (n > 1 ? 's' : '');
+
+function unknownKeysMessage(where: string, unknown: readonly string[], allowed: readonly string[]): string {
+  return `${where}: unknown key${plural(unknown.length)} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`;
+}
+
 /** One line per problem: `field "alpha": must be a number in [0, 1] (got 1.5)`. */
-export function formatIssues(error: z.ZodError, input: unknown, where: string): string {
+export function formatIssues(error: z.ZodError, input: unknown, where: string, allowed: readonly string[] = experimentKeys): string {
   const lines = error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-        .map((k) => `"${k}"`)
-        .join(', ')} (allowed: ${experimentKeys.join(', ')})`;
-    }
+    if (issue.code === 'unrecognized_keys') return unknownKeysMessage(where, issue.keys, allowed);
     const path = issue.path.join('.');
     let got = '';
     if (path && input && typeof input === 'object') {
@@ -25,21 +41,19 @@ export function formatIssues(error: z.ZodError, input: unknown, where: string): 
   return lines.join('\n');
 }
 
-export function validateConfig(input: unknown, where = 'config'): ExperimentConfig {
-  const r = experimentSchema.safeParse(input);
-  if (!r.success) throw new UserError(formatIssues(r.error, input, where));
+export function validateWith<C>(family: ConfigFamily<C>, input: unknown, where = 'config'): C {
+  const r = family.schema.safeParse(input);
+  if (!r.success) throw new UserError(formatIssues(r.error, input, where, family.keys));
   return r.data;
 }
 
-/** Parse a `key=value` override; the value is read as a YAML scalar (numbers, booleans, strings). */
-export function parseOverride(text: string): [string, unknown] {
+/** Parse a `key=value` override; the value is read as YAML (numbers, booleans, strings, lists). */
+export function parseOverrideWith(keys: readonly string[], text: string): [string, unknown] {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UserError(`--set "${text}": expected key=value`);
   const key = text.slice(0, eq).trim();
   const raw = text.slice(eq + 1).trim();
-  if (!(experimentKeys as string[]).includes(key)) {
-    throw new UserError(`--set: unknown key "${key}" (allowed: ${experimentKeys.join(', ')})`);
-  }
+  if (!keys.includes(key)) throw new UserError(unknownKeysMessage('--set', [key], keys));
   let value: unknown;
   try {
     value = parseYaml(raw);
@@ -56,15 +70,15 @@ export function parseOverride(text: string): [string, unknown] {
 
 /**
  * Resolve `<preset|config.yaml>` plus `--set` overrides into a validated config.
- * A YAML file holds any subset of the keys; the rest come from the defaults (SPEC §6).
+ * A YAML file holds any subset of the keys; the rest come from the family's defaults.
  */
-export function loadConfig(source: string, overrides: string[] = []): ExperimentConfig {
+export function loadWith<C>(family: ConfigFamily<C>, source: string, overrides: string[] = []): C {
   let base: Record<string, unknown>;
   let where: string;
-  const preset = findPreset(source);
+  const preset = family.presetConfig(source);
   if (preset) {
-    base = { ...presetConfig(preset) };
-    where = `preset ${preset.name}`;
+    base = { ...preset };
+    where = `preset ${source}`;
   } else if (existsSync(source)) {
     where = source;
     let doc: unknown;
@@ -73,27 +87,38 @@ export function loadConfig(source: string, overrides: string[] = []): Experiment
     } catch (e) {
       throw new UserError(`${source}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
     }
-    if (doc === null || doc === undefined) doc = {};
-    if (typeof doc !== 'object' || Array.isArray(doc)) {
+    doc ??= {};
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new UserError(`${source}: expected a mapping of config keys`);
     }
-    const unknown = Object.keys(doc as object).filter((k) => !(experimentKeys as string[]).includes(k));
-    if (unknown.length) {
-      throw new UserError(
-        `${source}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown
-          .map((k) => `"${k}"`)
-          .join(', ')} (allowed: ${experimentKeys.join(', ')})`,
-      );
-    }
-    base = { ...defaultConfig, ...(doc as Record<string, unknown>) };
+    const unknown = Object.keys(doc).filter((k) => !family.keys.includes(k));
+    if (unknown.length) throw new UserError(unknownKeysMessage(source, unknown, family.keys));
+    base = { ...family.defaults, ...(doc as Record<string, unknown>) };
   } else {
     throw new UserError(
-      `"${source}" is neither a preset (${presets.map((p) => p.name).join(', ')}) nor an existing config file`,
+      `"${source}" is neither a ${family.presetNoun} (${family.presetNames().join(', ')}) nor an existing config file`,
     );
   }
   for (const o of overrides) {
-    const [k, v] = parseOverride(o);
+    const [k, v] = parseOverrideWith(family.keys, o);
     base[k] = v;
   }
-  return validateConfig(base, overrides.length ? `${where} with --set` : where);
+  return validateWith(family, base, overrides.length ? `${where} with --set` : where);
 }
+
+/** The synthetic experiment's family (SPEC §1–3). */
+export const experimentFamily: ConfigFamily<ExperimentConfig> = {
+  presetNoun: 'preset',
+  keys: experimentKeys,
+  schema: experimentSchema,
+  defaults: defaultConfig,
+  presetNames: () => presets.map((p) => p.name),
+  presetConfig: (name) => {
+    const p = findPreset(name);
+    return p && presetConfig(p);
+  },
+};
+
+export const validateConfig = (input: unknown, where = 'config') => validateWith(experimentFamily, input, where);
+export const parseOverride = (text: string) => parseOverrideWith(experimentKeys, text);
+export const loadConfig = (source: string, overrides: string[] = []) => loadWith(experimentFamily, source, overrides);

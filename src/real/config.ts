@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { loadWith, parseOverrideWith, validateWith, type ConfigFamily } from '../config/load.js';
 import { archNames } from './arch/index.js';
 import { realInheritances } from './transfer/inherit.js';
 
@@ -155,85 +153,24 @@ export function realPresetConfig(p: RealPreset): RealConfig {
   return { ...realDefaults, ...p.settings };
 }
 
-function formatIssues(error: z.ZodError, input: Record<string, unknown>, where: string): string {
-  return error.issues
-    .map((issue) => {
-      if (issue.code === 'unrecognized_keys') {
-        return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${realKeys.join(', ')})`;
-      }
-      const key = String(issue.path[0] ?? '');
-      const v = input[key];
-      const got = key ? ` (got ${typeof v === 'number' && !Number.isFinite(v) ? v : JSON.stringify(v)})` : '';
-      return `${where}: field "${issue.path.join('.')}": ${issue.message}${got}`;
-    })
-    .join('\n');
-}
+/** The real-data study as a config family: the same loader, messages and rules as the synthetic experiment. */
+export const realFamily: ConfigFamily<RealConfig> = {
+  presetNoun: 'real-data preset',
+  keys: realKeys,
+  schema: realSchema,
+  defaults: realDefaults,
+  presetNames: () => realPresets.map((p) => p.name),
+  presetConfig: (name) => {
+    const p = findRealPreset(name);
+    return p && realPresetConfig(p);
+  },
+};
 
-export function validateRealConfig(input: unknown, where = 'config'): RealConfig {
-  const r = realSchema.safeParse(input);
-  if (!r.success) throw new UserError(formatIssues(r.error, (input ?? {}) as Record<string, unknown>, where));
-  return r.data;
-}
-
-function checkKeys(keys: string[], where: string): void {
-  const unknown = keys.filter((k) => !(realKeys as string[]).includes(k));
-  if (unknown.length) {
-    throw new UserError(
-      `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${realKeys.join(', ')})`,
-    );
-  }
-}
+export const validateRealConfig = (input: unknown, where = 'config'): RealConfig => validateWith(realFamily, input, where);
 
 /** `key=value`, the value read as YAML (numbers, booleans, strings, lists such as [0, 1, 2]). */
-export function parseRealOverride(text: string): [string, unknown] {
-  const eq = text.indexOf('=');
-  if (eq <= 0) throw new UserError(`--set "${text}": expected key=value`);
-  const key = text.slice(0, eq).trim();
-  const raw = text.slice(eq + 1).trim();
-  checkKeys([key], '--set');
-  let value: unknown;
-  try {
-    value = parseYaml(raw);
-  } catch {
-    value = raw;
-  }
-  if (typeof value === 'string' && /^[+-]?(nan|inf(inity)?)$/i.test(value)) {
-    value = /nan/i.test(value) ? NaN : value.startsWith('-') ? -Infinity : Infinity;
-  }
-  if (value === null || value === '') throw new UserError(`--set ${key}: missing value`);
-  return [key, value];
-}
+export const parseRealOverride = (text: string): [string, unknown] => parseOverrideWith(realKeys, text);
 
 /** `<preset|config.yaml>` plus `--set` overrides → a validated config (missing keys from the defaults). */
-export function loadRealConfig(source: string, overrides: string[] = []): RealConfig {
-  let base: Record<string, unknown>;
-  let where: string;
-  const preset = findRealPreset(source);
-  if (preset) {
-    base = { ...realPresetConfig(preset) };
-    where = `preset ${preset.name}`;
-  } else if (existsSync(source)) {
-    where = source;
-    let doc: unknown;
-    try {
-      doc = parseYaml(readFileSync(source, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${source}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-    }
-    doc ??= {};
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new UserError(`${source}: expected a mapping of config keys`);
-    }
-    checkKeys(Object.keys(doc), source);
-    base = { ...realDefaults, ...(doc as Record<string, unknown>) };
-  } else {
-    throw new UserError(
-      `"${source}" is neither a real-data preset (${realPresets.map((p) => p.name).join(', ')}) nor an existing config file`,
-    );
-  }
-  for (const o of overrides) {
-    const [k, v] = parseRealOverride(o);
-    base[k] = v;
-  }
-  return validateRealConfig(base, overrides.length ? `${where} with --set` : where);
-}
+export const loadRealConfig = (source: string, overrides: string[] = []): RealConfig =>
+  loadWith(realFamily, source, overrides);
