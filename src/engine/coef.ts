@@ -1,12 +1,12 @@
 import type { Dataset } from '../data/dataset.js';
 import { gemmABt } from '../kernels/gemm.js';
 import { rowProducts, type RowProducts } from '../kernels/products.js';
-import { lossAndGradCoefficients, scores } from '../model/cnn.js';
-import { DivergenceError } from '../util/errors.js';
+import { scores } from '../model/cnn.js';
 import { coefPlan, frozenCounts, frozenEntriesOf } from './cost.js';
 import { denseEngine } from './dense.js';
+import { descend } from './descent.js';
 import { cross, gramOn, ProductCache } from './gram.js';
-import type { Engine, FactoredWeights, TrainProblem, TrainResult, TrainState } from './types.js';
+import type { Engine, FactoredWeights, TrainProblem, TrainResult } from './types.js';
 import { materialize } from './weights.js';
 
 /**
@@ -58,13 +58,12 @@ function addInto(out: Float64Array, x: Float64Array): Float64Array {
 }
 
 function train(p: TrainProblem): TrainResult {
-  const { data: ds, m, lr, steps } = p;
+  const { data: ds, m } = p;
   const { d, numAtoms: A, atoms: Z } = ds;
   const R = 2 * m;
   const B = p.W0;
   const products = p.products ?? new ProductCache();
   const plan = coefPlan(p);
-  const frozenRows = p.freeze?.kind === 'rows' ? p.freeze.mask : undefined;
   const frozenEntries = frozenEntriesOf(p);
   // G − G⁽⁰⁾ = C·K with K = Z·Zᵀ packed once for all steps, or row by row C_r·K_r with frozen entries.
   const rowGrams = frozenEntries ? restrictedGrams(p, frozenEntries, products) : undefined;
@@ -73,9 +72,6 @@ function train(p: TrainProblem): TrainResult {
   const C = new Float64Array(R * A);
   const G = new Float64Array(R * A);
   const H = new Float64Array(R * A);
-  const f = new Float64Array(ds.n);
-  const losses: number[] = [];
-  const checkpoints = new Set(p.checkpoints ?? []);
   const factored: FactoredWeights = { m, d, base: B, atoms: Z, numAtoms: A, coef: C, frozenEntries };
 
   // Test sets projected once on the span, T·[Z; W⁽⁰⁾]ᵀ in one pass: a checkpoint is then C·(T·Zᵀ) + W⁽⁰⁾·Tᵀ.
@@ -120,56 +116,44 @@ function train(p: TrainProblem): TrainResult {
     return scores(GT, m, T);
   };
 
-  for (let t = 0; ; t++) {
-    if (rowGrams) {
-      for (let r = 0; r < R; r++) {
-        const row = G.subarray(r * A, (r + 1) * A);
-        const Kr = rowGrams[r];
-        if (Kr) gemmABt(C.subarray(r * A, (r + 1) * A), 1, Kr, A, A, row);
-        else row.fill(0);
+  const { stepsRun, losses } = descend(p, {
+    G,
+    H,
+    C,
+    forward: () => {
+      if (rowGrams) {
+        for (let r = 0; r < R; r++) {
+          const row = G.subarray(r * A, (r + 1) * A);
+          const Kr = rowGrams[r];
+          if (Kr) gemmABt(C.subarray(r * A, (r + 1) * A), 1, Kr, A, A, row);
+          else row.fill(0);
+        }
+      } else {
+        stepProducts!.multiply(C, R, G);
       }
-    } else {
-      stepProducts!.multiply(C, R, G);
-    }
-    addInto(G, G0);
-    const L = lossAndGradCoefficients(G, m, ds, H, f);
-    if (!Number.isFinite(L)) throw new DivergenceError(lr, t, p.phase ?? 'training');
-    losses.push(L);
-    const final = t >= steps || L <= p.lossThreshold;
-    if (p.onCheckpoint && (final || checkpoints.has(t))) {
-      const state: TrainState = {
-        step: t,
-        loss: L,
-        final,
-        preacts: G,
-        coefficients: C,
-        project: (V, count) => projectAt(t, V, count),
-        scores: (T) => scoresAt(t, T),
-        weights: () => weightsAt(t),
-      };
-      p.onCheckpoint(state);
-    }
-    if (final) {
-      // The result's W getter shares this scope: let go of the test sets and probes it no longer needs.
-      prepared.clear();
-      probe = undefined;
-      let W = dense?.step === t ? dense.W : undefined;
-      return {
-        get W() {
-          return (W ??= materialize(factored));
-        },
-        coefficients: C,
-        losses: Float64Array.from(losses),
-        stepsRun: t,
-        factored,
-      };
-    }
-    if (frozenRows) {
-      for (let r = 0; r < R; r++) if (frozenRows[r]) H.fill(0, r * A, (r + 1) * A);
-    }
-    for (let i = 0; i < C.length; i++) C[i] -= lr * H[i];
-    p.onStep?.(t + 1);
-  }
+      addInto(G, G0);
+    },
+    // The weights are C itself: the loop's C −= η·H is the whole step.
+    step: () => {},
+    views: (t) => ({
+      project: (V, count) => projectAt(t, V, count),
+      scores: (T) => scoresAt(t, T),
+      weights: () => weightsAt(t),
+    }),
+  });
+  // The result's W getter shares this scope: let go of the test sets and probes it no longer needs.
+  prepared.clear();
+  probe = undefined;
+  let W = dense?.step === stepsRun ? dense.W : undefined;
+  return {
+    get W() {
+      return (W ??= materialize(factored));
+    },
+    coefficients: C,
+    losses,
+    stepsRun,
+    factored,
+  };
 }
 
 export const coefEngine: Engine = { name: 'coef', train, scores: denseEngine.scores };

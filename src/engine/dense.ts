@@ -1,8 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import { atomProducts, gemmABtFast, rowProducts, type RowProducts } from '../kernels/products.js';
-import { lossAndGradCoefficients, scores } from '../model/cnn.js';
-import { DivergenceError } from '../util/errors.js';
-import type { Engine, TrainProblem, TrainResult, TrainState } from './types.js';
+import { scores } from '../model/cnn.js';
+import { descend } from './descent.js';
+import type { Engine, TrainProblem, TrainResult } from './types.js';
 
 /**
  * The dense engine: gradient descent in ℝ^d. Each step is two GEMMs over the distinct training
@@ -15,17 +15,13 @@ function denseScores(W: Float64Array, m: number, ds: Dataset): Float64Array {
 }
 
 function train(p: TrainProblem): TrainResult {
-  const { data: ds, m, lr, steps } = p;
+  const { data: ds, m } = p;
   const { d, numAtoms: A } = ds;
   const rows = 2 * m;
   const products = atomProducts(ds.atoms, A, d, rows);
   const { W, G, H } = products;
   W.set(p.W0);
   const C = new Float64Array(rows * A);
-  const f = new Float64Array(ds.n);
-  const losses: number[] = [];
-  const checkpoints = new Set(p.checkpoints ?? []);
-  const frozenRows = p.freeze?.kind === 'rows' ? p.freeze.mask : undefined;
   const frozenEntries = p.freeze?.kind === 'entries' ? p.freeze.mask : undefined;
   const W0 = frozenEntries ? p.W0 : undefined;
   // Sets scored at checkpoints (the test set, every time) are packed once per run; datasets are immutable.
@@ -36,37 +32,25 @@ function train(p: TrainProblem): TrainResult {
     return scores(rp.multiply(W, rows), m, other);
   };
 
-  for (let t = 0; ; t++) {
-    products.forward();
-    const L = lossAndGradCoefficients(G, m, ds, H, f);
-    if (!Number.isFinite(L)) throw new DivergenceError(lr, t, p.phase ?? 'training');
-    losses.push(L);
-    const final = t >= steps || L <= p.lossThreshold;
-    if (p.onCheckpoint && (final || checkpoints.has(t))) {
-      const state: TrainState = {
-        step: t,
-        loss: L,
-        final,
-        preacts: G,
-        coefficients: C,
-        project: (vectors, count) => gemmABtFast(W, rows, vectors, count, d),
-        scores: scoresAt,
-        weights: () => W,
-      };
-      p.onCheckpoint(state);
-    }
-    // W lives in the products' memory: hand out a copy
-    if (final) return { W: Float64Array.from(W), coefficients: C, losses: Float64Array.from(losses), stepsRun: t };
-    if (frozenRows) {
-      for (let r = 0; r < rows; r++) if (frozenRows[r]) H.fill(0, r * A, (r + 1) * A);
-    }
-    products.backward(-lr);
-    for (let i = 0; i < C.length; i++) C[i] -= lr * H[i];
-    if (frozenEntries && W0) {
-      for (let e = 0; e < W.length; e++) if (frozenEntries[e]) W[e] = W0[e];
-    }
-    p.onStep?.(t + 1);
-  }
+  const { stepsRun, losses } = descend(p, {
+    G,
+    H,
+    C,
+    forward: () => products.forward(),
+    step: (eta) => {
+      products.backward(-eta);
+      if (frozenEntries && W0) {
+        for (let e = 0; e < W.length; e++) if (frozenEntries[e]) W[e] = W0[e];
+      }
+    },
+    views: () => ({
+      project: (vectors, count) => gemmABtFast(W, rows, vectors, count, d),
+      scores: scoresAt,
+      weights: () => W,
+    }),
+  });
+  // W lives in the products' memory: hand out a copy
+  return { W: Float64Array.from(W), coefficients: C, losses, stepsRun };
 }
 
 export const denseEngine: Engine = { name: 'dense', train, scores: denseScores };
