@@ -257,8 +257,8 @@ describe('coefficient engine', () => {
   });
 
   it('reports divergence as an error naming lr, like the dense engine', () => {
-    const ds = makeData({ seed: 1, n: 5, patches: 2, d: 6, layout: 'dense' } as ProblemSpec, 'train');
-    const W0 = new Rng(1).fillNormal(new Float64Array(2 * 2 * 6), 1);
+    const ds = makeData({ seed: 2, n: 5, patches: 2, d: 6, layout: 'dense' } as ProblemSpec, 'train');
+    const W0 = new Rng(2).fillNormal(new Float64Array(2 * 2 * 6), 1);
     expect(() => coefEngine.train({ data: ds, W0, m: 2, lr: 1e308, steps: 50, lossThreshold: 0, phase: 'upstream' })).toThrow(
       /diverged \(upstream\).*lr=1e\+308/,
     );
@@ -367,7 +367,8 @@ describe('Gram helpers and factored weights', () => {
 
 const configArb: fc.Arbitrary<ExperimentConfig> = fc
   .record({
-    d: fc.integer({ min: 4, max: 24 }),
+    // up to 80, so the subspace sampler (auto) works in fewer dimensions than d in some problems
+    d: fc.oneof(fc.integer({ min: 4, max: 24 }), fc.integer({ min: 40, max: 80 })),
     n1: fc.integer({ min: 1, max: 14 }),
     n2: fc.integer({ min: 1, max: 8 }),
     nTest: fc.integer({ min: 1, max: 40 }),
@@ -389,6 +390,7 @@ const configArb: fc.Arbitrary<ExperimentConfig> = fc
     freezeInherited: fc.boolean(),
     seed: fc.integer({ min: 0, max: 1e6 }),
     basis: fc.constantFrom('random', 'canonical'),
+    sampler: fc.constantFrom('auto', 'explicit'),
     signalPatch: fc.constantFrom('first', 'random'),
     checkpoints: fc.integer({ min: 2, max: 6 }),
   })

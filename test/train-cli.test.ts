@@ -200,13 +200,18 @@ describe('paratransfer train: bad input is one line on stderr, exit 1, and no ou
 
 describe('run --save then train reproduces the transfer run bit for bit', () => {
   const tiny = ['--set', 'd=50', '--set', 'n1=20', '--set', 'n2=10', '--set', 'nTest=50', '--set', 'm=4', '--set', 'steps=20'];
-  for (const extra of [[], ['--set', 'signalPatch=random', '--set', 'patches=3', '--set', 'labelNoise=0.2', '--set', 'lr=0.7']]) {
+  const explicit = ['--set', 'sampler=explicit', '--set', 'signalPatch=random', '--set', 'patches=3', '--set', 'labelNoise=0.2', '--set', 'lr=0.7'];
+  for (const extra of [[], explicit]) {
     it(`positive-transfer ${extra.filter((a) => a !== '--set').join(' ') || '(tiny)'}`, async () => {
       const save = join(dir, `save${fileNo++}`);
       const run = await runCli(['run', 'positive-transfer', ...tiny, ...extra, '--json', '--save', save]);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      const config = JSON.parse(run.stdout).config as { lr: number; steps: number; m: number; d: number; n2: number; patches: number };
+      const result = JSON.parse(run.stdout) as { config: { lr: number; steps: number; m: number; n2: number; patches: number }; workingDimension: number };
+      const { config } = result;
+      // the subspace sampler (the default) saves coordinates in the span: 3 + 2·(2m) + N₂ + N₁ dimensions here
+      const d = result.workingDimension;
+      expect(d).toBe(extra.length ? 50 : 49);
       expect(readdirSync(save).sort()).toEqual([
         'scratch.safetensors', 'task1-train.safetensors', 'task2-train.safetensors',
         'transfer-init.safetensors', 'transfer.safetensors', 'upstream.safetensors',
@@ -215,10 +220,11 @@ describe('run --save then train reproduces the transfer run bit for bit', () => 
         const f = readSafetensors(join(save, `${phase}.safetensors`));
         expect(f.metadata.phase).toBe(phase);
         expect(JSON.parse(f.metadata.config)).toEqual(config);
-        expect(getTensor(f, 'W').shape).toEqual([2, config.m, config.d]);
+        expect(f.metadata.sampler).toBe(extra.length ? 'explicit' : 'subspace');
+        expect(getTensor(f, 'W').shape).toEqual([2, config.m, d]);
       }
       const task2 = readSafetensors(join(save, 'task2-train.safetensors'));
-      expect(getTensor(task2, 'X').shape).toEqual([config.n2, config.patches, config.d]);
+      expect(getTensor(task2, 'X').shape).toEqual([config.n2, config.patches, d]);
       expect(getTensor(task2, 'yTrue').shape).toEqual([config.n2]);
 
       const out = join(save, 'retrained.safetensors');

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
 import { toDense, type SyntheticDataset } from '../data/dataset.js';
+import { resolveSampler } from '../data/world.js';
 import { experimentData } from '../experiment/run.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { version } from './version.js';
@@ -23,7 +24,8 @@ const weightFiles = {
  * `run --save DIR`: the trained weights of every phase, the transfer initialisation and both training
  * sets, so that `paratransfer train --dataset DIR/task2-train.safetensors --init
  * DIR/transfer-init.safetensors --lr η --steps T` reproduces DIR/transfer.safetensors. The training sets
- * are drawn again from the seed unless given (the same named streams give the same data).
+ * are drawn again from the seed unless given (the same named streams give the same data). With the
+ * subspace sampler the files hold coordinates in the span of the experiment's vectors (docs/theory.md).
  */
 export function saveWeights(
   dir: string,
@@ -31,11 +33,15 @@ export function saveWeights(
   config: ExperimentConfig,
   data: TrainingSets = experimentData(config),
 ): void {
-  const { m, d } = config;
+  const { m } = config;
+  // With the subspace sampler every vector is saved in coordinates of its span: d here is that span's
+  // dimension, and training on the saved files is the same inner-product computation as in ℝ^d.
+  const d = data.train1.d;
   const meta = (extra: Record<string, string>) => ({
     format: 'paratransfer',
     version,
     config: JSON.stringify(config),
+    sampler: resolveSampler(config),
     ...extra,
   });
   for (const [key, file] of Object.entries(weightFiles)) {

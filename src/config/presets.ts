@@ -24,6 +24,7 @@ export const defaultConfig: ExperimentConfig = {
   freezeInherited: false,
   seed: 0,
   basis: 'random',
+  sampler: 'auto',
   signalPatch: 'first',
   checkpoints: 12,
 };

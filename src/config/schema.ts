@@ -64,6 +64,11 @@ export const experimentShape = {
   seed: num(0, Number.MAX_SAFE_INTEGER, { int: true }),
   /** direction frame: random orthonormal (seeded) or canonical axes */
   basis: oneOf(['random', 'canonical'] as const),
+  /**
+   * how the random vectors are drawn: explicitly in ℝ^d, or (subspace) as exact coordinates in the span
+   * they form, O(K²) instead of O(K·d) work; auto: subspace unless inheritance is entries or d < 3
+   */
+  sampler: oneOf(['auto', 'explicit', 'subspace'] as const),
   /** where the signal patch sits: always patch 0, or a uniformly random patch per sample */
   signalPatch: oneOf(['first', 'random'] as const),
   /** number of log-spaced measurement checkpoints per phase (including step 0 and the end) */
@@ -86,6 +91,16 @@ export function requiredDimension(c: {
 }
 
 export const experimentSchema = z.strictObject(experimentShape).superRefine((c, ctx) => {
+  if (c.sampler === 'subspace' && c.inheritance === 'entries') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sampler'],
+      message: 'subspace cannot serve inheritance: entries (a coordinate mask needs explicit vectors): use explicit or auto',
+    });
+  }
+  if (c.sampler === 'subspace' && c.d < 3) {
+    ctx.addIssue({ code: 'custom', path: ['sampler'], message: 'subspace needs d ≥ 3: use explicit or auto' });
+  }
   const need = requiredDimension(c);
   if (c.d < need) {
     ctx.addIssue({

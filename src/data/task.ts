@@ -46,10 +46,29 @@ export function makeTask(frame: Frame, c: ExperimentConfig, k: 1 | 2): Task {
 }
 
 /**
+ * Writes the standard normal vector g behind noise vector `index` (ξ = σ_p·P⊥g) at out[off … off + d).
+ * The explicit source draws g from the task's own stream, interleaved with the labels; the subspace
+ * sampler (subspace.ts) writes its coordinates in the span of the experiment's vectors.
+ */
+export type NoiseSource = (out: Float64Array, off: number, index: number) => void;
+
+export const explicitNoise =
+  (rng: Rng, d: number): NoiseSource =>
+  (out, off) => {
+    for (let k = 0; k < d; k++) out[off + k] = rng.normal();
+  };
+
+/**
  * Draw n samples of a task. Every sample draws the same random numbers whatever p is, so the label-noise
  * axis of a sweep changes labels only. `labelNoise` overrides the task's p (0 for clean test sets).
  */
-export function sampleTask(task: Task, n: number, rng: Rng, labelNoise = task.labelNoise): SyntheticDataset {
+export function sampleTask(
+  task: Task,
+  n: number,
+  rng: Rng,
+  labelNoise = task.labelNoise,
+  noise: NoiseSource = explicitNoise(rng, task.d),
+): SyntheticDataset {
   const { d, patches: P } = task;
   const numNoise = n * (P - 1);
   const numAtoms = 1 + numNoise;
@@ -74,7 +93,8 @@ export function sampleTask(task: Task, n: number, rng: Rng, labelNoise = task.la
         continue;
       }
       const off = next * d;
-      for (let k = 0; k < d; k++) atoms[off + k] = task.sigmaP * rng.normal();
+      noise(atoms, off, next - 1);
+      for (let k = 0; k < d; k++) atoms[off + k] *= task.sigmaP;
       for (const e of task.noiseProjectors) {
         const p = dot(atoms, off, e, 0, d);
         for (let k = 0; k < d; k++) atoms[off + k] -= p * e[k];

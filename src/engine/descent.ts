@@ -19,7 +19,7 @@ export interface DescentOps {
 
 /**
  * Full-batch gradient descent on the network of `model/cnn.ts`, the loop every engine shares: loss and gradient
- * coefficients at W⁽ᵗ⁾, divergence check, checkpoints, stop at T steps or once L ≤ threshold, then one step.
+ * coefficients at W⁽ᵗ⁾, divergence checks (loss and weights), checkpoints, stop at T steps or once L ≤ threshold, then one step.
  */
 export function descend(p: TrainProblem, ops: DescentOps): { stepsRun: number; losses: Float64Array } {
   const { data: ds, m, lr, steps } = p;
@@ -43,7 +43,13 @@ export function descend(p: TrainProblem, ops: DescentOps): { stepsRun: number; l
       for (let r = 0; r < 2 * m; r++) if (frozenRows[r]) H.fill(0, r * A, (r + 1) * A);
     }
     ops.step(lr);
-    for (let i = 0; i < C.length; i++) C[i] -= lr * H[i];
+    // A step can overflow the weights while every ReLU dies and the loss stays finite: that too is divergence.
+    let finite = true;
+    for (let i = 0; i < C.length; i++) {
+      C[i] -= lr * H[i];
+      if (!Number.isFinite(C[i])) finite = false;
+    }
+    if (!finite) throw new DivergenceError(lr, t + 1, p.phase ?? 'training');
     p.onStep?.(t + 1);
   }
 }

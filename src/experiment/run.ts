@@ -1,7 +1,6 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import type { SyntheticDataset } from '../data/dataset.js';
-import { makeFrame } from '../data/frame.js';
-import { makeTask, sampleTask, type Task } from '../data/task.js';
+import { makeWorld, type Sampler } from '../data/world.js';
 import { denseEngine } from '../engine/dense.js';
 import { ProductCache } from '../engine/gram.js';
 import type { Engine, Freeze, TrainProblem, TrainState, Weights } from '../engine/types.js';
@@ -38,6 +37,10 @@ export interface PhaseResult {
 export interface ExperimentResult {
   config: ExperimentConfig;
   engine: string;
+  /** how the random vectors were drawn (config `sampler` resolved) */
+  sampler: Sampler;
+  /** dimension the training ran in: d, or the span's dimension with the subspace sampler */
+  workingDimension: number;
   upstream: PhaseResult;
   transfer: PhaseResult;
   scratch: PhaseResult;
@@ -63,43 +66,20 @@ export interface ExperimentRun {
   timings: Record<Phase, number>;
 }
 
-/** The directions, tasks and training sets of one experiment, drawn from named streams of the seed. */
-function trainingData(c: ExperimentConfig) {
-  const frame = makeFrame(c);
-  const task1 = makeTask(frame, c, 1);
-  const task2 = makeTask(frame, c, 2);
-  return {
-    frame,
-    task1,
-    task2,
-    train1: sampleTask(task1, c.n1, new Rng(c.seed, 'train1')),
-    train2: sampleTask(task2, c.n2, new Rng(c.seed, 'train2')),
-  };
-}
-
-/** The test set of task k. Test labels: ỹ is the truth; the observed labels get the training label noise p. */
-function testData(c: ExperimentConfig, task: Task): SyntheticDataset {
-  return sampleTask(task, c.nTest, new Rng(c.seed, `test${task.k}`));
-}
-
-/** The synthetic data of one experiment, drawn from named streams of the seed. */
+/** The synthetic data of one experiment, drawn from named streams of the seed (both test sets). */
 export function experimentData(c: ExperimentConfig) {
-  const data = trainingData(c);
-  return { ...data, test1: testData(c, data.task1), test2: testData(c, data.task2) };
-}
-
-function initWeights(c: ExperimentConfig, stream: string): Float64Array {
-  return new Rng(c.seed, stream).fillNormal(new Float64Array(2 * c.m * c.d), c.sigma0);
+  const world = makeWorld(c);
+  return { ...world, test1: world.test(1), test2: world.test(2) };
 }
 
 /**
  * Upstream on Task 1, then transfer and scratch on Task 2 from a paired initialisation (SPEC §1–4).
- * Each test set is drawn when its task is trained, so only one is held at a time (at d = 10⁵ one is
- * 1.6 GB); the data are the same as `experimentData`'s, stream for stream.
+ * Each test set is drawn when its task is trained, so only one is held at a time; the data are the same
+ * as `experimentData`'s, stream for stream.
  */
 export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): ExperimentRun {
   const engine = opts.engine ?? denseEngine;
-  const data = trainingData(c);
+  const data = makeWorld(c);
   const probes = probeMatrix(data.frame.u, data.frame.v1, data.frame.v2);
   const times = {} as Record<Phase, number>;
   // Transfer and scratch share the Gram matrix of Task 2's atoms and their products with its test set.
@@ -158,10 +138,10 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
     return { result, weights, engine: used.name };
   };
 
-  const up = phase('upstream', data.train1, testData(c, data.task1), initWeights(c, 'init1'));
-  const test2 = testData(c, data.task2);
-  const fresh = initWeights(c, 'init2');
-  const inh = inherit(up.weights, fresh, c.m, c.d, c.alpha, c.inheritance, new Rng(c.seed, 'inherit'));
+  const up = phase('upstream', data.train1, data.test(1), data.init(1));
+  const test2 = data.test(2);
+  const fresh = data.init(2);
+  const inh = inherit(up.weights, fresh, c.m, data.d, c.alpha, c.inheritance, new Rng(c.seed, 'inherit'));
   const rowWise = c.inheritance !== 'entries';
   const tr = phase(
     'transfer',
@@ -181,6 +161,8 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
   const result: ExperimentResult = {
     config: c,
     engine: engineName,
+    sampler: data.sampler,
+    workingDimension: data.d,
     upstream: up.result,
     transfer: tr.result,
     scratch: sc.result,

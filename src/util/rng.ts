@@ -15,7 +15,19 @@ function splitmix32(state: { s: number }): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-/** FNV-1a over the stream name, mixed with the seed's low and high 32-bit words. */
+/** MurmurHash3's 32-bit finaliser: every input bit flips each output bit with probability ≈ ½. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * FNV-1a over the stream name, then the seed's low and high words mixed in through avalanching
+ * finalisers: consecutive seeds start splitmix from unrelated states. (The seed was once mixed in
+ * linearly, h ^ seed·φ, with φ one bit from splitmix's own increment, so two seeds could start a
+ * step apart on the same splitmix sequence.)
+ */
 function mixSeed(seed: number, stream: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < stream.length; i++) {
@@ -24,7 +36,8 @@ function mixSeed(seed: number, stream: string): number {
   }
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 4294967296) >>> 0;
-  return (h ^ Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi + 0x632be5ab, 0x85ebca77)) >>> 0;
+  h = fmix32(h ^ fmix32((lo + 0x632be5ab) | 0));
+  return fmix32(h ^ fmix32((hi + 0x9e3779b9) | 0));
 }
 
 export class Rng {

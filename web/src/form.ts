@@ -73,6 +73,7 @@ export const groups: Group[] = [
       { key: 'lr', symbol: 'η', label: 'step size' },
       { key: 'lossThreshold', symbol: 'ε', label: 'stop at loss ≤ ε (0: never)' },
       { key: 'basis', symbol: '', label: 'direction frame', options: ['random', 'canonical'] },
+      { key: 'sampler', symbol: '', label: 'vector sampler', options: ['auto', 'explicit', 'subspace'] },
       { key: 'signalPatch', symbol: '', label: 'signal patch', options: ['first', 'random'] },
       { key: 'checkpoints', symbol: '', label: 'measurement checkpoints' },
     ],

@@ -1,0 +1,76 @@
+import type { ExperimentConfig } from '../config/schema.js';
+import { Rng } from '../util/rng.js';
+import type { SyntheticDataset } from './dataset.js';
+import { makeFrame, type Frame } from './frame.js';
+import { subspaceInit, subspaceLayout, subspaceTestNoise, subspaceTrainNoise } from './subspace.js';
+import { makeTask, sampleTask, type Task } from './task.js';
+
+export type Sampler = 'explicit' | 'subspace';
+
+/**
+ * `auto` is the subspace sampler wherever it applies: coordinate-wise inheritance (`entries`) and
+ * d < 3 (no room for the frame's complement) need explicit vectors.
+ */
+export function resolveSampler(c: ExperimentConfig): Sampler {
+  if (c.sampler !== 'auto') return c.sampler;
+  return c.inheritance === 'entries' || c.d < 3 ? 'explicit' : 'subspace';
+}
+
+/**
+ * Everything random an experiment draws before training — directions, tasks, training and test sets,
+ * initial filters — each from a named stream of the seed. `d` is the working dimension: the nominal d
+ * for explicit vectors, the dimension of the span for the subspace sampler (the same inner products).
+ */
+export interface World {
+  sampler: Sampler;
+  d: number;
+  frame: Frame;
+  task1: Task;
+  task2: Task;
+  train1: SyntheticDataset;
+  train2: SyntheticDataset;
+  /** initial filters of network k (2m × d), N(0, σ₀²) */
+  init(k: 1 | 2): Float64Array;
+  /** the test set of task k: ỹ is the truth, the observed labels get the training label noise p (drawn on demand: at d = 10⁵ one explicit set is 1.6 GB) */
+  test(k: 1 | 2): SyntheticDataset;
+}
+
+export function makeWorld(c: ExperimentConfig): World {
+  return resolveSampler(c) === 'subspace' ? subspaceWorld(c) : explicitWorld(c);
+}
+
+function explicitWorld(c: ExperimentConfig): World {
+  const frame = makeFrame(c);
+  const tasks = [makeTask(frame, c, 1), makeTask(frame, c, 2)] as const;
+  return {
+    sampler: 'explicit',
+    d: c.d,
+    frame,
+    task1: tasks[0],
+    task2: tasks[1],
+    train1: sampleTask(tasks[0], c.n1, new Rng(c.seed, 'train1')),
+    train2: sampleTask(tasks[1], c.n2, new Rng(c.seed, 'train2')),
+    init: (k) => new Rng(c.seed, `init${k}`).fillNormal(new Float64Array(2 * c.m * c.d), c.sigma0),
+    test: (k) => sampleTask(tasks[k - 1], c.nTest, new Rng(c.seed, `test${k}`)),
+  };
+}
+
+function subspaceWorld(c: ExperimentConfig): World {
+  const L = subspaceLayout(c);
+  // The frame takes the first coordinates: the span has no preferred orientation, so `basis` is moot.
+  const frame = makeFrame({ ...c, d: L.r, basis: 'canonical' });
+  const tasks = [makeTask(frame, c, 1), makeTask(frame, c, 2)] as const;
+  const sample = (k: 1 | 2, n: number, stream: string, noise = subspaceTrainNoise(L, c.seed, k)) =>
+    sampleTask(tasks[k - 1], n, new Rng(c.seed, stream), c.labelNoise, noise);
+  return {
+    sampler: 'subspace',
+    d: L.r,
+    frame,
+    task1: tasks[0],
+    task2: tasks[1],
+    train1: sample(1, c.n1, 'train1'),
+    train2: sample(2, c.n2, 'train2'),
+    init: (k) => subspaceInit(L, c, k),
+    test: (k) => sample(k, c.nTest, `test${k}`, subspaceTestNoise(L, c.seed, k)),
+  };
+}
