@@ -20,9 +20,19 @@ export * from './io/safetensors.js';
 export { Rng } from './util/rng.js';
 export { UserError, DivergenceError } from './util/errors.js';
 export * from './theory/index.js';
-export { parseSweepSpec, loadSweepSpec, type SweepSpec } from './sweep/spec.js';
-export { expandJobs, expandPoints, jobId, type SweepPlan, type SweepJob, type Point } from './sweep/grid.js';
-export { runJob, parseJobPayload, type JobPayload, type JobOutput } from './sweep/job.js';
+export { parseSweepSpec, loadSweepSpec, parseAnySweepSpec, loadAnySweepSpec, type SweepSpec } from './sweep/spec.js';
+export {
+  expandJobs,
+  expandPoints,
+  jobId,
+  isRealPlan,
+  type SweepPlan,
+  type RealSweepPlan,
+  type AnySweepPlan,
+  type SweepJob,
+  type Point,
+} from './sweep/grid.js';
+export { runJob, parseJobPayload, jobPayload, type JobPayload, type JobOutput } from './sweep/job.js';
 export { LocalPoolQueue, type JobQueue, type JobEvent } from './sweep/queue.js';
 export { SweepStore } from './sweep/store.js';
 export { runSweeps } from './sweep/run.js';

@@ -4,6 +4,7 @@ import { registerBench } from './bench.js';
 import { registerPresets } from './presets.js';
 import { registerQueue } from './queue.js';
 import { registerReal } from './real.js';
+import { registerReport } from './report.js';
 import { registerReproduce } from './reproduce.js';
 import { registerResults } from './results.js';
 import { registerRun } from './run.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerQueue(program);
   registerResults(program);
+  registerReport(program);
   registerReproduce(program);
   registerServe(program);
   return program;

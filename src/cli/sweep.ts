@@ -5,7 +5,8 @@ import { RedisQueue } from '../sweep/distributed/coordinator.js';
 import { parseQueueUrl, redact } from '../sweep/distributed/url.js';
 import { InlineQueue, LocalPoolQueue, type JobQueue } from '../sweep/queue.js';
 import { runSweeps, type SweepSummary, type SweepTarget } from '../sweep/run.js';
-import { loadSweepSpec } from '../sweep/spec.js';
+import { planFamily, type AnySweepPlan } from '../sweep/grid.js';
+import { loadAnySweepSpec } from '../sweep/spec.js';
 import { lockDir, SweepStore } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
 import { version } from './version.js';
@@ -22,6 +23,22 @@ export function parseWorkers(text: string | undefined): number {
     throw new UserError(`--workers: must be an integer in [0, 1024] (0: run in this thread), got "${text}"`);
   }
   return n;
+}
+
+/**
+ * The engine a sweep runs on: `--engine` for the synthetic experiment; real-data sweeps have one engine (the CNN
+ * engine), so an explicit other `--engine` is an error.
+ */
+export function sweepEngine(plan: AnySweepPlan, engine: string, explicit: boolean): string {
+  const only = planFamily(plan).engine;
+  if (only === null) {
+    getEngine(engine);
+    return engine;
+  }
+  if (explicit && engine !== only) {
+    throw new UserError(`--engine: real-data sweeps run on the CNN engine "${only}" (got "${engine}"); omit --engine`);
+  }
+  return only;
 }
 
 export function makeQueue(workers: number): JobQueue {
@@ -100,15 +117,15 @@ export function registerSweep(program: Command): void {
     .requiredOption('--out <dir>', 'results directory; re-running into it resumes the sweep')
     .option('--workers <n>', 'worker threads (default: all cores; 0 runs in this thread)')
     .option('--queue <url>', `run the jobs on \`paratransfer worker\` processes through Redis: ${queueHelp}`)
-    .option('--engine <name>', `training engine (${engineNames.join(', ')})`, defaultEngineName)
+    .option('--engine <name>', `training engine (${engineNames.join(', ')}; real-data sweeps: cnn)`, defaultEngineName)
     .option('--no-progress', 'never show a progress bar')
-    .action(async (file: string, flags: SweepFlags) => {
+    .action(async (file: string, flags: SweepFlags, command: Command) => {
       if (flags.queue !== undefined && flags.workers !== undefined) {
         throw new UserError('--workers and --queue exclude each other: with --queue, jobs run on `paratransfer worker` processes');
       }
       const workers = parseWorkers(flags.workers);
-      getEngine(flags.engine);
-      const { plan, text } = loadSweepSpec(file);
+      const { plan, text } = loadAnySweepSpec(file);
+      const engine = sweepEngine(plan, flags.engine, command.getOptionValueSource('engine') === 'cli');
       const target = flags.queue === undefined ? undefined : parseQueueUrl(flags.queue);
       let summary: SweepSummary;
       let path: string;
@@ -128,10 +145,10 @@ export function registerSweep(program: Command): void {
           const store = SweepStore.open(flags.out);
           path = store.path;
           try {
-            for (const note of store.attach(plan, text, flags.engine, version)) {
+            for (const note of store.attach(plan, text, engine, version)) {
               process.stderr.write(`paratransfer: note: ${note}\n`);
             }
-            summary = await executeSweeps([{ plan, store }], { workers, engine: flags.engine, progress: flags.progress, queue });
+            summary = await executeSweeps([{ plan, store }], { workers, engine, progress: flags.progress, queue });
           } finally {
             store.close();
           }

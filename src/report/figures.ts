@@ -3,6 +3,7 @@ import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
 import type { Phase } from '../experiment/run.js';
 import type { FeatureMeasures, GroupMeasures } from '../measure/features.js';
 import { column, toCsv, type Cell, type RunRecord, type Table } from '../sweep/export.js';
+import type { FamilyName } from '../sweep/family.js';
 import type { Predictor } from '../sweep/predict.js';
 import { tInterval } from '../sweep/stats.js';
 
@@ -22,6 +23,29 @@ export const factorLabel: Partial<Record<ConfigKey, string>> = {
 };
 const label = (k: ConfigKey) => factorLabel[k] ?? k;
 
+/** Axis labels of the real-data study's keys (its sample counts are per class). */
+export const realFactorLabel: Record<string, string> = {
+  alpha: 'inheritance ratio α',
+  n1: 'upstream training images per class',
+  n2: 'downstream training images per class',
+  nTest: 'test images per class',
+  labelNoise: 'label noise p',
+  width: 'channels of the first stage',
+  m: 'filters per class m',
+  patch: 'patch side',
+  lr: 'step size',
+  momentum: 'momentum',
+  weightDecay: 'weight decay',
+  batchSize: 'batch size',
+  epochs1: 'upstream epochs',
+  epochs2: 'downstream epochs',
+  inheritLayers: 'layers inherited whole',
+};
+
+/** The axis label of a config key of either family. */
+export const factorLabelOf = (family: FamilyName, key: string): string =>
+  (family === 'real' ? realFactorLabel[key] : factorLabel[key as ConfigKey]) ?? key;
+
 export interface FigureData {
   spec: TopLevelSpec;
   csv: string;
@@ -40,6 +64,38 @@ const base = {
   background: 'white',
 } as const;
 
+/**
+ * The panel of each row of an aggregated table: the values of the sweep's other axes ("uNorm=1, n1=40"), so that a
+ * figure over one factor shows one panel per combination of the others. Null when there are no other axes.
+ */
+export function panelLabels(agg: Table, others: readonly string[]): string[] | null {
+  if (!others.length) return null;
+  return agg.rows.map((_, i) => others.map((k) => `${k}=${column(agg, k)[i]}`).join(', '));
+}
+
+/** Each row's `panel` field, only when there is more than one panel (a single panel leaves the data as it was). */
+function panelField(panels: string[] | null | undefined): (i: number) => Row {
+  const on = new Set(panels ?? []).size > 1;
+  return (i): Row => (on ? { panel: panels![i] } : {});
+}
+
+/**
+ * A layered chart, or with more than one panel a wrapped facet of it (panels in grid order, three per row). With a
+ * single panel the spec is exactly the plain layered chart.
+ */
+function layered(title: string, rows: Row[], layer: unknown[], size: { width: number; height: number }, panels?: string[] | null): TopLevelSpec {
+  const order = panels ? [...new Set(panels)] : [];
+  if (order.length < 2) return { ...base, title, ...size, data: { values: rows }, layer } as unknown as TopLevelSpec;
+  return {
+    ...base,
+    title,
+    data: { values: rows },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: order, header: { labelFontSize: 11 } },
+    columns: Math.min(3, order.length),
+    spec: { ...size, layer },
+  } as unknown as TopLevelSpec;
+}
+
 const runColors = { domain: ['transfer', 'scratch', 'Bayes error p'], range: ['#1f77b4', '#d62728', '#7f7f7f'] };
 const theoryColors = { domain: ['transfer (theory)', 'scratch (theory)'], range: ['#6baed6', '#fc9272'] };
 
@@ -50,15 +106,18 @@ const theoryColors = { domain: ['transfer (theory)', 'scratch (theory)'], range:
 export function errorVsFactor(
   agg: Table,
   factor: ConfigKey,
-  opts: { log?: boolean; noisy?: boolean; title: string },
+  opts: { log?: boolean; noisy?: boolean; title: string; panels?: string[] | null },
 ): FigureData {
   const measure = opts.noisy ? 'testErrorNoisy' : 'testError';
   const xs = column(agg, factor);
   const rows: Row[] = [];
+  // With panels (the sweep's other axes), every row says which one it belongs to.
+  const at = panelField(opts.panels);
   xs.forEach((x, i) => {
     for (const run of ['transfer', 'scratch']) {
       rows.push({
         [factor]: x,
+        ...at(i),
         run,
         mean: column(agg, `${run}.${measure}.mean`)[i],
         lo: column(agg, `${run}.${measure}.lo`)[i],
@@ -67,13 +126,13 @@ export function errorVsFactor(
       });
     }
     if (opts.noisy) {
-      rows.push({ [factor]: x, run: 'Bayes error p', mean: column(agg, 'labelNoise')[i], lo: null, hi: null, seeds: null });
+      rows.push({ [factor]: x, ...at(i), run: 'Bayes error p', mean: column(agg, 'labelNoise')[i], lo: null, hi: null, seeds: null });
     }
     // The theory's predicted clean errors (docs/theory.md), drawn dashed over the measurements.
     if (!opts.noisy && agg.columns.includes('predicted.predictedTransferError')) {
       for (const run of ['transfer', 'scratch']) {
         const key = run === 'transfer' ? 'predictedTransferError' : 'predictedScratchError';
-        rows.push({ [factor]: x, run: `${run} (theory)`, mean: column(agg, `predicted.${key}`)[i], lo: null, hi: null, seeds: null });
+        rows.push({ [factor]: x, ...at(i), run: `${run} (theory)`, mean: column(agg, `predicted.${key}`)[i], lo: null, hi: null, seeds: null });
       }
     }
   });
@@ -87,13 +146,10 @@ export function errorVsFactor(
       : { domain: runColors.domain.slice(0, 2), range: runColors.range.slice(0, 2) };
   const color = { field: 'run', type: 'nominal', title: null, scale: runs };
   const yTitle = opts.noisy ? 'test error (observed labels)' : 'test error (clean)';
-  const spec = {
-    ...base,
-    title: opts.title,
-    width: 360,
-    height: 240,
-    data: { values: rows },
-    layer: [
+  const spec = layered(
+    opts.title,
+    rows,
+    [
       {
         mark: { type: 'errorbar', ticks: true },
         encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color },
@@ -111,7 +167,98 @@ export function errorVsFactor(
         },
       },
     ],
-  } as unknown as TopLevelSpec;
+    { width: 360, height: 240 },
+    opts.panels,
+  );
+  return { spec, csv: toCsv(tableOf(rows)) };
+}
+
+export interface FactorFigureOptions {
+  title: string;
+  family: FamilyName;
+  log?: boolean;
+  /** the panel of each aggregated row (panelLabels), to split by the sweep's other axes */
+  panels?: string[] | null;
+}
+
+/** Mean lines with their 95% bands over seeds: the body of the accuracy and gain figures. */
+function bandFigure(
+  rows: Row[],
+  factor: string,
+  opts: FactorFigureOptions,
+  y: { title: string; format?: string; zeroRule?: boolean },
+  color: Record<string, unknown>,
+): TopLevelSpec {
+  const scale = opts.log ? { type: 'log', nice: false, padding: 12 } : { zero: false };
+  const x = { field: factor, type: 'quantitative', title: factorLabelOf(opts.family, factor), scale };
+  const axis = y.format ? { format: y.format } : {};
+  const layer = [
+    ...(y.zeroRule ? [{ mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { y: { datum: 0 } } }] : []),
+    {
+      mark: { type: 'area', opacity: 0.18 },
+      encoding: { x, y: { field: 'lo', type: 'quantitative', title: y.title, axis }, y2: { field: 'hi' }, color },
+    },
+    {
+      mark: { type: 'line', point: true },
+      encoding: { x, y: { field: 'mean', type: 'quantitative', title: y.title, axis, scale: { zero: false } }, color },
+    },
+  ];
+  return layered(opts.title, rows, layer, { width: 360, height: 240 }, opts.panels);
+}
+
+/**
+ * Test accuracy of transfer and scratch against one factor (real-data sweeps): mean over seeds and the 95%
+ * t-interval as a band.
+ */
+export function accuracyVsFactor(agg: Table, factor: string, opts: FactorFigureOptions): FigureData {
+  const rows: Row[] = [];
+  const at = panelField(opts.panels);
+  column(agg, factor).forEach((x, i) => {
+    for (const run of ['transfer', 'scratch']) {
+      rows.push({
+        [factor]: x,
+        ...at(i),
+        run,
+        mean: column(agg, `${run}.testAccuracy.mean`)[i],
+        lo: column(agg, `${run}.testAccuracy.lo`)[i],
+        hi: column(agg, `${run}.testAccuracy.hi`)[i],
+        seeds: column(agg, 'seeds')[i],
+      });
+    }
+  });
+  const color = {
+    field: 'run',
+    type: 'nominal',
+    title: null,
+    scale: { domain: runColors.domain.slice(0, 2), range: runColors.range.slice(0, 2) },
+    // the band layer would otherwise fade the legend's symbols
+    legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+  };
+  const spec = bandFigure(rows, factor, opts, { title: 'test accuracy', format: '.0%' }, color);
+  return { spec, csv: toCsv(tableOf(rows)) };
+}
+
+/**
+ * The transfer gain Δ against one factor, mean over seeds with its 95% band and the line Δ = 0 (above: positive
+ * transfer). Real data: Δ = acc_transfer − acc_scratch; synthetic: err_scratch − err_transfer (the same sign).
+ */
+export function gainVsFactor(agg: Table, factor: string, opts: FactorFigureOptions): FigureData {
+  const at = panelField(opts.panels);
+  const rows: Row[] = column(agg, factor).map((x, i) => ({
+    [factor]: x,
+    ...at(i),
+    run: 'gain',
+    mean: column(agg, 'gain.mean')[i],
+    lo: column(agg, 'gain.lo')[i],
+    hi: column(agg, 'gain.hi')[i],
+    seeds: column(agg, 'seeds')[i],
+    negativeFraction: column(agg, 'negativeFraction')[i],
+  }));
+  const real = opts.family === 'real';
+  // short enough to fit along the plot's height (the caption spells it out)
+  const title = real ? 'gain Δ = acc_t − acc_s' : 'gain Δ = err_s − err_t';
+  const color = { field: 'run', type: 'nominal', title: null, legend: null, scale: { domain: ['gain'], range: ['#6a3d9a'] } };
+  const spec = bandFigure(rows, factor, opts, { title, format: real ? '+.1~%' : undefined, zeroRule: true }, color);
   return { spec, csv: toCsv(tableOf(rows)) };
 }
 

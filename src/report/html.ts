@@ -1,7 +1,5 @@
-import { defaultConfig } from '../config/presets.js';
-import { experimentKeys } from '../config/schema.js';
 import { column, type Cell, type Table } from '../sweep/export.js';
-import type { SweepPlan } from '../sweep/grid.js';
+import { planFamily, showValue, type AnySweepPlan } from '../sweep/grid.js';
 import type { NamedSweep } from './paper.js';
 import type { FigureFiles } from './render.js';
 
@@ -36,8 +34,8 @@ export interface Agreement {
 }
 
 export interface SweepSection {
-  sweep: NamedSweep;
-  plan: SweepPlan;
+  sweep: Pick<NamedSweep, 'name' | 'title' | 'description'>;
+  plan: AnySweepPlan;
   agg: Table;
   figures: FigureFiles[];
   runs: number;
@@ -68,24 +66,41 @@ function figureHtml(f: FigureFiles): string {
 <figcaption>${esc(f.caption)} <span class="links">${links}</span></figcaption></figure>`;
 }
 
-function settingsHtml(plan: SweepPlan): string {
-  const axisKeys = new Set(plan.axes.flatMap((a) => a.keys));
-  const cells = experimentKeys
+function settingsHtml(plan: AnySweepPlan): string {
+  const { configs } = planFamily(plan);
+  const axisKeys = new Set<string>(plan.axes.flatMap((a) => a.keys));
+  const base = plan.base as Record<string, unknown>;
+  const defaults = configs.defaults as Record<string, unknown>;
+  const cells = configs.keys
     .filter((k) => k !== 'seed' && !axisKeys.has(k))
     .map((k) => {
-      const v = plan.base[k];
-      const changed = v !== defaultConfig[k];
-      return `<span class="kv${changed ? ' changed' : ''}">${esc(k)}=${esc(String(v))}</span>`;
+      const v = base[k];
+      const changed = JSON.stringify(v) !== JSON.stringify(defaults[k]);
+      return `<span class="kv${changed ? ' changed' : ''}">${esc(k)}=${esc(showValue(v))}</span>`;
     })
     .join(' ');
   const axes = plan.axes
-    .map((a) => `${esc(a.keys.join(' + '))}: ${a.values.map((v) => esc(v.map(String).join('/'))).join(', ')}`)
+    .map((a) => `${esc(a.keys.join(' + '))}: ${a.values.map((v) => esc(v.map(showValue).join('/'))).join(', ')}`)
     .join('<br>');
   return `<p class="settings"><b>fixed:</b> ${cells}<br><b>grid:</b> ${axes || '—'}<br><b>seeds:</b> ${plan.seeds.join(', ')}</p>`;
 }
 
-function tableHtml(agg: Table, plan: SweepPlan): string {
-  const axisKeys = plan.axes.flatMap((a) => a.keys);
+/** The per-phase measures of the table: errors (synthetic) or accuracies (real data), with their column names. */
+const tableMeasures = {
+  synthetic: [
+    ['transfer error', 'transfer.testError'],
+    ['scratch error', 'scratch.testError'],
+  ],
+  real: [
+    ['upstream accuracy', 'upstream.testAccuracy'],
+    ['transfer accuracy', 'transfer.testAccuracy'],
+    ['scratch accuracy', 'scratch.testAccuracy'],
+  ],
+} as const;
+
+function tableHtml(agg: Table, plan: AnySweepPlan): string {
+  const axisKeys: string[] = plan.axes.flatMap((a) => a.keys);
+  const measures = tableMeasures[planFamily(plan).name];
   const interval = (name: string, i: number) => {
     const m = column(agg, `${name}.mean`)[i];
     const lo = column(agg, `${name}.lo`)[i];
@@ -96,8 +111,7 @@ function tableHtml(agg: Table, plan: SweepPlan): string {
   const head = [
     ...axisKeys,
     'seeds',
-    'transfer error',
-    'scratch error',
+    ...measures.map(([title]) => title),
     'gain Δ',
     'neg. seeds',
     ...(hasPred ? ['Γ', 'predicted', 'agrees'] : []),
@@ -106,8 +120,7 @@ function tableHtml(agg: Table, plan: SweepPlan): string {
     const cells = [
       ...axisKeys.map((k) => fmt(column(agg, k)[i])),
       fmt(column(agg, 'seeds')[i]),
-      interval('transfer.testError', i),
-      interval('scratch.testError', i),
+      ...measures.map(([, name]) => interval(name, i)),
       interval('gain', i),
       pct(column(agg, 'negativeFraction')[i] as number),
       ...(hasPred
@@ -149,22 +162,46 @@ export function reportHtml(r: ReportInput): string {
   const toc = r.sections.map((s) => `<li><a href="#${esc(s.sweep.name)}">${esc(s.sweep.title)}</a></li>`).join('');
   const runs = r.sections.reduce((n, s) => n + s.runs, 0);
   const runSeconds = r.sections.reduce((n, s) => n + s.runSeconds, 0);
-  const body = r.sections
-    .map(
-      (s) => `<section id="${esc(s.sweep.name)}">
+  const body = r.sections.map((s) => sectionHtml(s, `spec in <code>specs/${esc(s.sweep.name)}.yaml</code>`)).join('\n');
+  return page(
+    'paratransfer: partial parameter transfer, synthetic study',
+    `<h1>Partial parameter transfer: the synthetic study</h1>
+<p>Reproduction of the synthetic experiments of “Towards Understanding Feature Learning in Parameter Transfer”
+(arXiv:2509.22056) with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)}),
+${r.mode === 'quick' ? '<b>quick</b> profile (small problems, few seeds)' : '<b>full</b> profile (SPEC §6 sizes)'}:
+${runs} paired runs (upstream, transfer, scratch) in ${r.sections.length} sweeps, ${runSeconds.toFixed(0)} s of training in
+worker threads (a run shared by two sweeps counts twice); this invocation took ${r.seconds.toFixed(0)} s${
+      r.failures ? `, <b>${r.failures} failed runs</b> (see the sweep stores)` : ''
+    }.
+Errors are clean test errors (against the true labels) unless marked; intervals are 95% Student-t intervals over seeds;
+gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>.</p>
+<h2>Theory agreement</h2>
+${agreementHtml(r.agreement, r.bayesTolerance)}
+<h2>Contents</h2><ol>${toc}</ol>
+${body}
+<hr><p class="muted">Generated by <code>paratransfer reproduce${r.mode === 'quick' ? ' --quick' : ''}</code>, version ${esc(
+      r.version,
+    )}. Every figure’s Vega-Lite spec, SVG, PNG and CSV are also in <code>figures/</code>; every run is in <code>sweeps/NAME/results.sqlite</code>
+(<code>paratransfer results sweeps/NAME --aggregate</code>).</p>`,
+  );
+}
+
+/** One sweep: its settings, figures and table. `specNote` says where its spec is kept (HTML). */
+function sectionHtml(s: SweepSection, specNote: string): string {
+  return `<section id="${esc(s.sweep.name)}">
 <h2>${esc(s.sweep.title)}</h2>
-<p>${esc(s.sweep.description)} <span class="muted">(sweep <code>${esc(s.sweep.name)}</code>, ${s.runs} of ${s.expected} runs; spec in <code>specs/${esc(
-        s.sweep.name,
-      )}.yaml</code>)</span></p>
+<p>${esc(s.sweep.description)} <span class="muted">(sweep <code>${esc(s.sweep.name)}</code>, ${s.runs} of ${s.expected} runs; ${specNote})</span></p>
 ${settingsHtml(s.plan)}
 ${s.figures.map(figureHtml).join('\n')}
 ${tableHtml(s.agg, s.plan)}
-</section>`,
-    )
-    .join('\n');
+</section>`;
+}
+
+/** A self-contained page: inline styles, no scripts, nothing fetched. */
+function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>paratransfer: partial parameter transfer, synthetic study</title>
+<title>${esc(title)}</title>
 <style>
 body{font-family:"DejaVu Sans",system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
@@ -173,24 +210,40 @@ th{background:#f4f4f4}.ci{color:#777;font-size:.9em}.muted{color:#777}.settings{
 .kv{display:inline-block;margin-right:.6em}.kv.changed{font-weight:bold}figure{margin:1em 0}img{max-width:100%}
 figcaption{font-size:.85em;color:#444}.links a{margin:0 .2em}code{background:#f4f4f4;padding:0 .2em}
 </style></head><body>
-<h1>Partial parameter transfer: the synthetic study</h1>
-<p>Reproduction of the synthetic experiments of “Towards Understanding Feature Learning in Parameter Transfer”
-(arXiv:2509.22056) with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)}),
-${r.mode === 'quick' ? '<b>quick</b> profile (small problems, few seeds)' : '<b>full</b> profile (SPEC §6 sizes)'}:
-${runs} paired runs (upstream, transfer, scratch) in ${r.sections.length} sweeps, ${runSeconds.toFixed(0)} s of training in
-worker threads (a run shared by two sweeps counts twice); this invocation took ${r.seconds.toFixed(0)} s${
-    r.failures ? `, <b>${r.failures} failed runs</b> (see the sweep stores)` : ''
-  }.
-Errors are clean test errors (against the true labels) unless marked; intervals are 95% Student-t intervals over seeds;
-gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>.</p>
-<h2>Theory agreement</h2>
-${agreementHtml(r.agreement, r.bayesTolerance)}
-<h2>Contents</h2><ol>${toc}</ol>
 ${body}
-<hr><p class="muted">Generated by <code>paratransfer reproduce${r.mode === 'quick' ? ' --quick' : ''}</code>, version ${esc(
-    r.version,
-  )}. Every figure’s Vega-Lite spec, SVG, PNG and CSV are also in <code>figures/</code>; every run is in <code>sweeps/NAME/results.sqlite</code>
-(<code>paratransfer results sweeps/NAME --aggregate</code>).</p>
 </body></html>
 `;
+}
+
+export interface SweepReportInput {
+  version: string;
+  engine: string;
+  /** the sweep directory, as given */
+  dir: string;
+  section: SweepSection;
+  failures: number;
+}
+
+/** The report of one sweep directory (`paratransfer report DIR`): settings, figures and table, self-contained. */
+export function sweepReportHtml(r: SweepReportInput): string {
+  const s = r.section;
+  const real = planFamily(s.plan).name === 'real';
+  const measures = real
+    ? `Accuracies are test accuracies (clean test labels); gain Δ = acc<sub>transfer</sub> − acc<sub>scratch</sub>
+(&gt; 0: positive transfer); every run trains upstream, transfer and scratch networks on the real images (SPEC §7).`
+    : `Errors are clean test errors (against the true labels); gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>${
+        s.agg.columns.includes('predicted.regime') ? '; Γ and the predicted regime come from the theory (docs/theory.md)' : ''
+      }.`;
+  return page(
+    `paratransfer: sweep ${s.sweep.name}`,
+    `<h1>Sweep <code>${esc(s.sweep.name)}</code>: ${real ? 'real-data transfer' : 'synthetic experiment'}</h1>
+<p>${s.runs} of ${s.expected} paired runs (upstream, transfer, scratch) from <code>${esc(r.dir)}</code>, ${s.runSeconds.toFixed(0)} s of
+training in worker threads, with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)})${
+      r.failures ? `; <b>${r.failures} runs failed</b> (rerun the sweep to retry them)` : ''
+    }. ${measures} Intervals and bands are 95% Student-t intervals over seeds.</p>
+${sectionHtml(s, 'spec stored in <code>results.sqlite</code>')}
+<hr><p class="muted">Generated by <code>paratransfer report</code>, version ${esc(r.version)}. Every figure’s Vega-Lite spec, SVG, PNG
+and CSV are also in <code>figures/</code>; the tables are <code>runs.csv</code> and <code>aggregate.csv</code>
+(<code>paratransfer results DIR [--aggregate]</code>).</p>`,
+  );
 }

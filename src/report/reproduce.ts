@@ -14,7 +14,7 @@ import {
   toCsv,
   type RunRecord,
 } from '../sweep/export.js';
-import { expandJobs } from '../sweep/grid.js';
+import { expandJobs, type SweepPlan } from '../sweep/grid.js';
 import type { Predictor } from '../sweep/predict.js';
 import type { SweepSummary, SweepTarget } from '../sweep/run.js';
 import { parseSweepSpec } from '../sweep/spec.js';
@@ -165,7 +165,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   if (opts.only?.length) sweeps = sweeps.filter((s) => opts.only!.includes(s.name));
   const stores: SweepStore[] = [];
   try {
-    const targets: (SweepTarget & { sweep: NamedSweep })[] = [];
+    const targets: (SweepTarget & { plan: SweepPlan; sweep: NamedSweep })[] = [];
     for (const sweep of sweeps) {
       const text = `# ${sweep.title}: ${sweep.description}\n${stringify(sweep.spec)}`;
       const specFile = join(opts.out, 'specs', `${sweep.name}.yaml`);

@@ -1,6 +1,9 @@
 import { experimentKeys, type ExperimentConfig } from '../config/schema.js';
 import type { ExperimentResult } from '../experiment/run.js';
-import { canonicalConfig, expandJobs, type SweepPlan } from './grid.js';
+import type { RealConfig } from '../real/config.js';
+import type { RealResult } from '../real/run.js';
+import { isRealConfig, realSweep, type FamilyName, type SweepConfig } from './family.js';
+import { canonicalConfig, expandJobs, type AnySweepPlan, type RealSweepPlan, type SweepPlan } from './grid.js';
 import type { Prediction, Predictor } from './predict.js';
 import { tInterval } from './stats.js';
 import type { StoredRun } from './store.js';
@@ -16,6 +19,11 @@ export interface Table {
 /** The config keys exported as columns (the seed has its own column up front). */
 export const configColumns = experimentKeys.filter((k) => k !== 'seed');
 
+/** The same for the real-data study. */
+export const realConfigColumns = realSweep.configs.keys.filter((k) => k !== 'seed');
+
+const configColumnsOf = (family: FamilyName): readonly string[] => (family === 'real' ? realConfigColumns : configColumns);
+
 /** One stored run, parsed, in export order. */
 export interface RunRecord {
   /** grid point index in the plan (null: a stored run the plan no longer lists) */
@@ -26,6 +34,20 @@ export interface RunRecord {
   config: ExperimentConfig;
   result: ExperimentResult;
 }
+
+/** One stored run of a real-data sweep, parsed. */
+export interface RealRunRecord {
+  point: number | null;
+  seed: number;
+  id: string;
+  engine: string;
+  config: RealConfig;
+  result: RealResult;
+}
+
+export type AnyRunRecord = RunRecord | RealRunRecord;
+
+export const isRealRecord = (r: AnyRunRecord): r is RealRunRecord => isRealConfig(r.config);
 
 /** The measures of a run as a nested object: each phase's end-of-run numbers and final feature measures. */
 export function measureTree(r: ExperimentResult): Record<string, unknown> {
@@ -41,6 +63,40 @@ export function measureTree(r: ExperimentResult): Record<string, unknown> {
     inheritance: { filtersPerClass: r.inheritance.filtersPerClass, parameters: r.inheritance.parameters },
   };
 }
+
+/**
+ * The measures of a real-data run: each phase's final test accuracy and loss, training accuracy and loss, epochs
+ * and steps (the curves stay in the store), the gain acc_transfer − acc_scratch, what was inherited and the sizes
+ * of the tasks.
+ */
+export function realMeasureTree(r: RealResult): Record<string, unknown> {
+  const phase = (p: RealResult['upstream']) => {
+    const { curve: _curve, ...rest } = p;
+    return rest;
+  };
+  const task = (t: RealResult['data']['upstream']) => ({ train: t.train, test: t.test, flippedLabels: t.flippedLabels });
+  return {
+    upstream: phase(r.upstream),
+    transfer: phase(r.transfer),
+    scratch: phase(r.scratch),
+    gain: r.gain,
+    inheritance: { parameters: r.inheritance.parameters, total: r.inheritance.total, head: r.inheritance.head },
+    data: { upstream: task(r.data.upstream), downstream: task(r.data.downstream) },
+    architecture: { parameters: r.architecture.parameters },
+  };
+}
+
+const measuresOf = (r: AnyRunRecord) => (isRealRecord(r) ? realMeasureTree(r.result) : measureTree(r.result));
+
+/** A config value as a cell: lists (class lists) as their JSON text. */
+const configCell = (v: unknown): Cell => (Array.isArray(v) ? JSON.stringify(v) : (v as Cell));
+
+const configCells = (family: FamilyName, c: SweepConfig): Cell[] =>
+  configColumnsOf(family).map((k) => configCell((c as Record<string, unknown>)[k]));
+
+/** The family of a set of records: given, or that of the first record (synthetic when there are none). */
+const familyOfRecords = (records: readonly AnyRunRecord[], family?: FamilyName): FamilyName =>
+  family ?? (records.length && isRealRecord(records[0]) ? 'real' : 'synthetic');
 
 type KeyTree = Map<string, KeyTree | null>;
 
@@ -88,7 +144,10 @@ function flatten(objs: Record<string, unknown>[]): { columns: string[]; rows: Ce
 }
 
 /** Parse the stored runs and order them: planned runs by (point, seed order), then any others by id. */
-export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunRecord[] {
+export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunRecord[];
+export function runRecords(plan: RealSweepPlan, runs: readonly StoredRun[]): RealRunRecord[];
+export function runRecords(plan: AnySweepPlan, runs: readonly StoredRun[]): RunRecord[] | RealRunRecord[];
+export function runRecords(plan: AnySweepPlan, runs: readonly StoredRun[]): AnyRunRecord[] {
   const { jobs } = expandJobs(plan);
   const order = new Map(jobs.map((j, i) => [j.id, { i, point: j.point }]));
   const records = runs.map((r) => {
@@ -100,9 +159,9 @@ export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunReco
         seed: r.seed,
         id: r.id,
         engine: r.engine,
-        config: JSON.parse(r.config) as ExperimentConfig,
-        result: JSON.parse(r.result) as ExperimentResult,
-      },
+        config: JSON.parse(r.config) as SweepConfig,
+        result: JSON.parse(r.result) as unknown,
+      } as AnyRunRecord,
     };
   });
   records.sort((a, b) => a.rank - b.rank || (a.rec.id < b.rec.id ? -1 : a.rec.id > b.rec.id ? 1 : 0));
@@ -114,17 +173,21 @@ function predictionColumns(preds: (Prediction | undefined)[]): { columns: string
   return flatten(objs);
 }
 
-/** One row per (point, seed): point, seed, job id, engine, config values, all measures, theory prediction. */
-export function runTable(records: readonly RunRecord[], predictor?: Predictor): Table {
-  const measures = flatten(records.map((r) => measureTree(r.result)));
-  const preds = predictionColumns(records.map((r) => (predictor ? predictor(r.config) : undefined)));
-  const columns = ['point', 'seed', 'job', 'engine', ...configColumns, ...measures.columns, ...preds.columns];
+/**
+ * One row per (point, seed): point, seed, job id, engine, config values, all measures, theory prediction (synthetic
+ * runs only). `family` fixes the config columns of an empty table (default: that of the records).
+ */
+export function runTable(records: readonly AnyRunRecord[], predictor?: Predictor, family?: FamilyName): Table {
+  const fam = familyOfRecords(records, family);
+  const measures = flatten(records.map(measuresOf));
+  const preds = predictionColumns(records.map((r) => (predictor && !isRealRecord(r) ? predictor(r.config) : undefined)));
+  const columns = ['point', 'seed', 'job', 'engine', ...configColumnsOf(fam), ...measures.columns, ...preds.columns];
   const rows = records.map((r, i) => [
     r.point,
     r.seed,
     r.id,
     r.engine,
-    ...configColumns.map((k) => r.config[k] as Cell),
+    ...configCells(fam, r.config),
     ...measures.rows[i],
     ...preds.rows[i],
   ]);
@@ -135,23 +198,27 @@ export interface AggregateOptions {
   predictor?: Predictor;
   /** scratch counts as near Bayes-optimal when its mean clean test error is ≤ this (default 0.01) */
   bayesTolerance?: number;
+  /** the family of the records (default: that of the first record); fixes the columns of an empty table */
+  family?: FamilyName;
 }
 
 /**
  * One row per grid point: config values, the number of seeds, mean / lo / hi (95% t-interval) of every numeric
  * measure, the fraction of seeds with negative transfer, the observed regime, the theory prediction and whether
- * they agree.
+ * they agree. Real-data runs have no theory prediction and no Bayes-optimality flag.
  */
-export function aggregateTable(records: readonly RunRecord[], opts: AggregateOptions = {}): Table {
+export function aggregateTable(records: readonly AnyRunRecord[], opts: AggregateOptions = {}): Table {
   const tol = opts.bayesTolerance ?? 0.01;
-  const groups = new Map<string, RunRecord[]>();
+  const fam = familyOfRecords(records, opts.family);
+  const synthetic = fam === 'synthetic';
+  const groups = new Map<string, AnyRunRecord[]>();
   for (const r of records) {
     const key = canonicalConfig({ ...r.config, seed: 0 });
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);
   }
-  const measures = flatten(records.map((r) => measureTree(r.result)));
+  const measures = flatten(records.map(measuresOf));
   const numeric = measures.columns.filter((_, c) => measures.rows.some((row) => typeof row[c] === 'number'));
   const colIndex = new Map(measures.columns.map((c, i) => [c, i]));
   const rowOf = new Map(records.map((r, i) => [r, measures.rows[i]]));
@@ -170,7 +237,7 @@ export function aggregateTable(records: readonly RunRecord[], opts: AggregateOpt
       cells.push(iv.mean, iv.lo, iv.hi);
     }
     stats.push(cells);
-    base.push([first.point, ...configColumns.map((k) => first.config[k] as Cell), g.length]);
+    base.push([first.point, ...configCells(fam, first.config), g.length]);
     const gains = g.map((r) => r.result.gain);
     const gain = byName.gain;
     const observedRegime = gain.mean === null ? null : gain.mean > 0 ? 'positive' : gain.mean < 0 ? 'negative' : 'neutral';
@@ -178,10 +245,12 @@ export function aggregateTable(records: readonly RunRecord[], opts: AggregateOpt
     // Bayes-optimal against observed labels means predicting ỹ: clean error 0 (the excess noisy error is (1−2p)×clean).
     const scratchClean = byName['scratch.testError']?.mean ?? null;
     const scratchOpt = scratchClean === null ? null : scratchClean <= tol;
-    const pred = opts.predictor ? opts.predictor({ ...first.config, seed: 0 }) : undefined;
+    const pred = opts.predictor && !isRealRecord(first) ? opts.predictor({ ...first.config, seed: 0 }) : undefined;
     objs.push({
       negativeFraction: gains.filter((x) => x < 0).length / gains.length,
-      observed: { regime: observedRegime, significant, scratchBayesOptimal: scratchOpt },
+      observed: synthetic
+        ? { regime: observedRegime, significant, scratchBayesOptimal: scratchOpt }
+        : { regime: observedRegime, significant },
       ...(pred
         ? {
             predicted: pred,
@@ -198,7 +267,7 @@ export function aggregateTable(records: readonly RunRecord[], opts: AggregateOpt
   }
   const tail = flatten(objs);
   return {
-    columns: ['point', ...configColumns, 'seeds', ...statColumns, ...tail.columns],
+    columns: ['point', ...configColumnsOf(fam), 'seeds', ...statColumns, ...tail.columns],
     rows: base.map((b, i) => [...b, ...stats[i], ...tail.rows[i]]),
   };
 }

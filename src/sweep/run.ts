@@ -1,10 +1,12 @@
-import { expandJobs, type SweepJob, type SweepPlan } from './grid.js';
+import type { SweepConfig } from './family.js';
+import { expandJobs, type AnySweepPlan, type SweepJob } from './grid.js';
+import { jobPayload } from './job.js';
 import type { JobQueue } from './queue.js';
 import type { SweepStore } from './store.js';
 
 /** A sweep bound to its store. Several sweeps can share one queue (`reproduce`). */
 export interface SweepTarget {
-  plan: SweepPlan;
+  plan: AnySweepPlan;
   store: SweepStore;
 }
 
@@ -24,7 +26,7 @@ export interface SweepSummary {
   skipped: number;
   /** distinct jobs executed now (a config shared by two sweeps runs once) */
   executed: number;
-  failures: { job: SweepJob; error: string }[];
+  failures: { job: SweepJob<SweepConfig>; error: string }[];
 }
 
 export interface RunSweepsOptions {
@@ -38,7 +40,7 @@ export interface RunSweepsOptions {
  * Jobs are enqueued seed-major (all points of seed 0 first), so an interrupted sweep already covers the whole grid.
  */
 export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: RunSweepsOptions): Promise<SweepSummary> {
-  const pending = new Map<string, { job: SweepJob; stores: SweepStore[] }>();
+  const pending = new Map<string, { job: SweepJob<SweepConfig>; stores: SweepStore[] }>();
   let runs = 0;
   let skipped = 0;
   for (const t of targets) {
@@ -60,7 +62,7 @@ export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: R
   const failures: SweepSummary['failures'] = [];
   opts.onProgress?.(progress);
   if (order.length) {
-    await queue.enqueue(order.map(({ job }) => ({ id: job.id, engine: opts.engine, config: job.config })));
+    await queue.enqueue(order.map(({ job }) => jobPayload(job, opts.engine)));
     for await (const ev of queue.events()) {
       const entry = pending.get(ev.id);
       if (!entry) continue;

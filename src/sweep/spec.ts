@@ -2,22 +2,33 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { loadConfig, validateConfig } from '../config/load.js';
-import { defaultConfig, findPreset, presetConfig, presets } from '../config/presets.js';
-import { experimentKeys, type ConfigKey } from '../config/schema.js';
+import { loadWith } from '../config/load.js';
 import { UserError } from '../util/errors.js';
-import { axisValues, expandJobs, integerKeys, type Axis, type AxisSpec, type Scalar, type SweepPlan } from './grid.js';
+import { familyNamed, familyOfKeys, families, type SweepFamily } from './family.js';
+import {
+  axisValues,
+  expandJobs,
+  validateIn,
+  type AnySweepPlan,
+  type Axis,
+  type AxisSpec,
+  type AxisValue,
+  type SweepPlan,
+  syntheticPlan,
+} from './grid.js';
 
 /**
  * The sweep spec file (docs/sweeps.md):
  *   name: alpha-sweep            # optional, default: the file name
+ *   family: real                 # optional: synthetic (default) or real; inferred from base
  *   base: positive-transfer      # a preset, a YAML config file (relative to the spec), or a mapping of config keys
  *   set: { steps: 100 }          # overrides of the base
  *   grid: { alpha: [0, 0.5, 1], uNorm: { log: [0.1, 3], num: 3 } }
  *   zip: { uNorm: [1, 2], v1Norm: [2, 4] }   # keys varied together, one extra axis
  *   seeds: 2                     # seeds 0..1, or a list
  */
-const scalar = z.union([z.number(), z.string(), z.boolean()], { error: 'must be a number, a string or true/false' });
+const scalarMessage = 'must be a number, a string, true/false or a list of numbers';
+const scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())], { error: scalarMessage });
 const count = z
   .number({ error: 'must be a positive integer' })
   .int({ error: 'must be a positive integer' })
@@ -56,6 +67,7 @@ export const sweepSpecSchema = z.strictObject(
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a name of letters, digits, ".", "_" or "-"' })
       .optional(),
     description: z.string({ error: 'must be text' }).optional(),
+    family: z.enum(['synthetic', 'real'], { error: 'must be synthetic or real' }).optional(),
     base: z
       .union([z.string(), z.record(z.string(), z.unknown())], {
         error: 'must be a preset name, a YAML config file or a mapping of config keys',
@@ -70,12 +82,12 @@ export const sweepSpecSchema = z.strictObject(
       })
       .optional(),
   },
-  { error: 'must be a mapping with keys name, description, base, set, grid, zip, seeds' },
+  { error: 'must be a mapping with keys name, description, family, base, set, grid, zip, seeds' },
 );
 
 export type SweepSpec = z.infer<typeof sweepSpecSchema>;
 
-const specKeys = ['name', 'description', 'base', 'set', 'grid', 'zip', 'seeds'];
+const specKeys = ['name', 'description', 'family', 'base', 'set', 'grid', 'zip', 'seeds'];
 
 /** The most specific issue: inside a union, the branch the value matched best (its outer type, fewest issues). */
 function specificIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
@@ -103,22 +115,24 @@ function firstIssue(error: z.ZodError, where: string): string {
   return `${where}: ${field}${issue.message}`;
 }
 
-function checkKey(key: string, field: string, where: string): ConfigKey {
-  if (!(experimentKeys as string[]).includes(key)) {
-    throw new UserError(`${where}: field "${field}": unknown config key "${key}" (allowed: ${experimentKeys.join(', ')})`);
+function checkKey(family: SweepFamily, key: string, field: string, where: string): string {
+  const keys = family.configs.keys;
+  if (!keys.includes(key)) {
+    const of = family.name === 'real' ? 'real-data config key' : 'config key';
+    throw new UserError(`${where}: field "${field}": unknown ${of} "${key}" (allowed: ${keys.join(', ')})`);
   }
   if (key === 'seed') throw new UserError(`${where}: field "${field}": the seed is set by "seeds:", not here`);
-  return key as ConfigKey;
+  return key;
 }
 
-function resolveAxis(key: ConfigKey, spec: AxisSpec, field: string, where: string): Scalar[] {
-  if (!Array.isArray(spec) && typeof defaultConfig[key] !== 'number') {
+function resolveAxis(family: SweepFamily, key: string, spec: AxisSpec, field: string, where: string): AxisValue[] {
+  if (!Array.isArray(spec) && typeof (family.configs.defaults as Record<string, unknown>)[key] !== 'number') {
     throw new UserError(`${where}: field "${field}": a linear or log range needs a numeric key; list the values instead`);
   }
-  if (!Array.isArray(spec) && 'log' in spec && integerKeys.includes(key) && spec.log.some((x) => x < 0.5)) {
+  if (!Array.isArray(spec) && 'log' in spec && family.integerKeys.includes(key) && spec.log.some((x) => x < 0.5)) {
     throw new UserError(`${where}: field "${field}": log range of an integer key must start at ≥ 1`);
   }
-  const values = axisValues(key, spec);
+  const values = axisValues(key, spec, family.integerKeys);
   const seen = new Set<string>();
   for (const v of values) {
     const k = JSON.stringify(v);
@@ -128,28 +142,63 @@ function resolveAxis(key: ConfigKey, spec: AxisSpec, field: string, where: strin
   return values;
 }
 
-/** The base config: a preset, a config file next to the spec, or an inline mapping over the defaults. */
-function resolveBase(base: SweepSpec['base'], specDir: string, where: string): Record<string, unknown> {
-  if (base === undefined) return { ...defaultConfig };
-  if (typeof base === 'string') {
-    const preset = findPreset(base);
-    if (preset) return { ...presetConfig(preset) };
-    const file = resolve(specDir, base);
-    if (existsSync(file)) return { ...loadConfig(file) };
-    throw new UserError(
-      `${where}: field "base": "${base}" is neither a preset (${presets.map((p) => p.name).join(', ')}) nor a config file`,
-    );
+const familyLabel = (f: SweepFamily) => (f.name === 'real' ? 'real-data' : 'synthetic');
+
+/** The family a `base:` names: a preset of either family, or a config file or mapping by its keys. */
+function baseFamily(base: SweepSpec['base'], specDir: string): SweepFamily | undefined {
+  if (base === undefined) return undefined;
+  if (typeof base !== 'string') return familyOfKeys(Object.keys(base));
+  const byPreset = families.find((f) => f.configs.presetNames().includes(base));
+  if (byPreset) return byPreset;
+  const file = resolve(specDir, base);
+  if (!existsSync(file)) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // the family's loader reports the file
   }
-  for (const k of Object.keys(base)) checkKey(k, `base.${k}`, where);
-  return { ...defaultConfig, ...base };
+  return doc && typeof doc === 'object' && !Array.isArray(doc) ? familyOfKeys(Object.keys(doc)) : undefined;
+}
+
+/** The sweep's family: `family:` if given (it must agree with the base), else what the base names. */
+function resolveFamily(spec: SweepSpec, specDir: string, where: string): SweepFamily {
+  const inferred = baseFamily(spec.base, specDir);
+  if (!spec.family) return inferred ?? familyNamed('synthetic');
+  const chosen = familyNamed(spec.family);
+  if (inferred && inferred !== chosen) {
+    const base = spec.base;
+    const what =
+      typeof base !== 'string'
+        ? `the mapping holds ${familyLabel(inferred)} keys`
+        : `"${base}" is a ${familyLabel(inferred)} ${inferred.configs.presetNames().includes(base) ? 'preset' : 'config file'}`;
+    throw new UserError(`${where}: field "base": ${what}, but family is ${spec.family}`);
+  }
+  return chosen;
+}
+
+/** The base config: a preset, a config file next to the spec, or an inline mapping over the family's defaults. */
+function resolveBase(family: SweepFamily, base: SweepSpec['base'], specDir: string, where: string): Record<string, unknown> {
+  const { configs } = family;
+  if (base === undefined) return { ...configs.defaults };
+  if (typeof base === 'string') {
+    const preset = configs.presetConfig(base);
+    if (preset) return { ...preset };
+    const file = resolve(specDir, base);
+    if (existsSync(file)) return { ...loadWith(configs, file) };
+    const names = families.flatMap((f) => f.configs.presetNames());
+    throw new UserError(`${where}: field "base": "${base}" is neither a preset (${names.join(', ')}) nor a config file`);
+  }
+  for (const k of Object.keys(base)) checkKey(family, k, `base.${k}`, where);
+  return { ...configs.defaults, ...base };
 }
 
 /**
- * Parse and resolve a sweep spec: YAML text → validated plan with concrete axis values. Every grid point is
- * validated with the experiment schema here, so a bad value is reported before anything runs.
+ * Parse and resolve a sweep spec of either family: YAML text → validated plan with concrete axis values. Every grid
+ * point is validated with its family's schema here, so a bad value is reported before anything runs.
  * `where` names the file in errors; `specDir` resolves a `base:` config file.
  */
-export function parseSweepSpec(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
+export function parseAnySweepSpec(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): AnySweepPlan {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -159,19 +208,29 @@ export function parseSweepSpec(text: string, where = 'sweep spec', specDir = '.'
   if (doc === null || doc === undefined) doc = {};
   const r = sweepSpecSchema.safeParse(doc);
   if (!r.success) throw new UserError(firstIssue(r.error, where));
-  return resolveSpec(r.data, where, specDir, defaultName);
+  return resolveAnySpec(r.data, where, specDir, defaultName);
+}
+
+/** Parse a spec of the synthetic experiment (a real-data spec is refused in one line). */
+export function parseSweepSpec(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
+  return syntheticPlan(parseAnySweepSpec(text, where, specDir, defaultName), where);
 }
 
 export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
-  const base = resolveBase(spec.base, specDir, where);
-  for (const [k, v] of Object.entries(spec.set ?? {})) base[checkKey(k, `set.${k}`, where)] = v;
-  base.seed = 0;
-  const baseConfig = validateConfig(base, `${where}: base with set`);
+  return syntheticPlan(resolveAnySpec(spec, where, specDir, defaultName), where);
+}
 
-  const axes: Axis[] = [];
+export function resolveAnySpec(spec: SweepSpec, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): AnySweepPlan {
+  const family = resolveFamily(spec, specDir, where);
+  const base = resolveBase(family, spec.base, specDir, where);
+  for (const [k, v] of Object.entries(spec.set ?? {})) base[checkKey(family, k, `set.${k}`, where)] = v;
+  base.seed = 0;
+  const baseConfig = validateIn(family, base, `${where}: base with set`);
+
+  const axes: Axis<string>[] = [];
   const used = new Set<string>();
   const claim = (k: string, field: string) => {
-    const key = checkKey(k, field, where);
+    const key = checkKey(family, k, field, where);
     if (spec.set && k in spec.set) throw new UserError(`${where}: field "${field}": "${k}" is also given in set`);
     if (used.has(k)) throw new UserError(`${where}: field "${field}": "${k}" is already an axis`);
     used.add(k);
@@ -179,15 +238,15 @@ export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.'
   };
   for (const [k, axis] of Object.entries(spec.grid ?? {})) {
     const key = claim(k, `grid.${k}`);
-    axes.push({ keys: [key], values: resolveAxis(key, axis as AxisSpec, `grid.${k}`, where).map((v) => [v]) });
+    axes.push({ keys: [key], values: resolveAxis(family, key, axis as AxisSpec, `grid.${k}`, where).map((v) => [v]) });
   }
   const zipEntries = Object.entries(spec.zip ?? {});
   if (zipEntries.length) {
-    const keys: ConfigKey[] = [];
-    const columns: Scalar[][] = [];
+    const keys: string[] = [];
+    const columns: AxisValue[][] = [];
     for (const [k, axis] of zipEntries) {
       keys.push(claim(k, `zip.${k}`));
-      const vals = axisValues(keys[keys.length - 1], axis as AxisSpec);
+      const vals = axisValues(keys[keys.length - 1], axis as AxisSpec, family.integerKeys);
       if (columns.length && vals.length !== columns[0].length) {
         throw new UserError(
           `${where}: field "zip.${k}": has ${vals.length} values but zip.${zipEntries[0][0]} has ` +
@@ -205,15 +264,25 @@ export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.'
   const seeds = typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => i) : (spec.seeds ?? [0]);
   if (new Set(seeds).size !== seeds.length) throw new UserError(`${where}: field "seeds": a seed is listed twice`);
 
-  const plan: SweepPlan = { name: spec.name ?? defaultName, base: baseConfig, axes, seeds };
+  const name = spec.name ?? defaultName;
+  // The synthetic plan keeps its historical shape (no family field), so stored plans of earlier versions compare equal.
+  const plan = (
+    family.name === 'real' ? { name, family: 'real', base: baseConfig, axes, seeds } : { name, base: baseConfig, axes, seeds }
+  ) as AnySweepPlan;
   expandJobs(plan, where); // validates every point now
   return plan;
 }
 
-/** Read and resolve a spec file. */
-export function loadSweepSpec(file: string): { plan: SweepPlan; text: string } {
+/** Read and resolve a spec file of either family (the `sweep` command). */
+export function loadAnySweepSpec(file: string): { plan: AnySweepPlan; text: string } {
   if (!existsSync(file)) throw new UserError(`${file}: no such sweep spec file`);
   const text = readFileSync(file, 'utf8');
   const name = file.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, '').replace(/[^A-Za-z0-9._-]/g, '-') || 'sweep';
-  return { plan: parseSweepSpec(text, file, dirname(resolve(file)), name), text };
+  return { plan: parseAnySweepSpec(text, file, dirname(resolve(file)), name), text };
+}
+
+/** Read and resolve a spec file of the synthetic experiment. */
+export function loadSweepSpec(file: string): { plan: SweepPlan; text: string } {
+  const { plan, text } = loadAnySweepSpec(file);
+  return { plan: syntheticPlan(plan, file), text };
 }

@@ -1,0 +1,177 @@
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { ConfigKey } from '../config/schema.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { aggregateTable, column, runRecords, runTable, toCsv, type Table } from '../sweep/export.js';
+import type { FamilyName } from '../sweep/family.js';
+import { expandJobs, isRealPlan, planFamily, type AnySweepPlan } from '../sweep/grid.js';
+import type { Predictor } from '../sweep/predict.js';
+import { SweepStore } from '../sweep/store.js';
+import { accuracyVsFactor, errorVsFactor, factorLabelOf, gainVsFactor, panelLabels, phaseDiagram, type FigureData } from './figures.js';
+import { sweepReportHtml, type SweepSection } from './html.js';
+import { writeFigure, type FigureFiles } from './render.js';
+
+export interface SweepReportOptions {
+  /** the sweep directory (holding results.sqlite) */
+  dir: string;
+  /** the report file (default DIR/report.html); figures go to `figures/` and the tables next to it */
+  out?: string;
+  version: string;
+  /** the theory hook (synthetic sweeps only) */
+  predictor?: Predictor;
+  bayesTolerance?: number;
+}
+
+export interface SweepReportResult {
+  report: string;
+  figures: FigureFiles[];
+  runs: number;
+  expected: number;
+}
+
+interface FigureSpec {
+  name: string;
+  title: string;
+  caption: string;
+  data: FigureData;
+}
+
+/** The axes worth a figure: the first key of each axis with at least two distinct numeric values (zipped keys vary together). */
+function factorAxes(plan: AnySweepPlan): { key: string; axis: number }[] {
+  const out: { key: string; axis: number }[] = [];
+  plan.axes.forEach((a, axis) => {
+    const j = a.keys.findIndex((_, k) => {
+      const vals = a.values.map((row) => row[k]);
+      return vals.every((v) => typeof v === 'number') && new Set(vals).size > 1;
+    });
+    if (j >= 0) out.push({ key: a.keys[j], axis });
+  });
+  return out;
+}
+
+/** A log axis for positive values spanning a factor of ten or more (sample counts, noise levels). */
+function logScale(agg: Table, key: string): boolean {
+  const xs = column(agg, key).filter((v): v is number => typeof v === 'number');
+  return xs.length > 0 && Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) >= 10;
+}
+
+/**
+ * The figures of one sweep: for every numeric axis, transfer vs scratch (accuracy for real data, clean error with the
+ * theory's curves for synthetic sweeps) and the gain Δ, one panel per combination of the other axes; a synthetic
+ * sweep over exactly two numeric axes also gets its phase diagram.
+ */
+function sweepFigures(plan: AnySweepPlan, agg: Table, predictor: Predictor | undefined): FigureSpec[] {
+  const family: FamilyName = planFamily(plan).name;
+  const figures: FigureSpec[] = [];
+  const factors = factorAxes(plan);
+  for (const { key, axis } of factors) {
+    const others = plan.axes.flatMap((a, i) => (i === axis ? [] : (a.keys as string[])));
+    const panels = panelLabels(agg, others);
+    const log = logScale(agg, key);
+    const what = factorLabelOf(family, key);
+    const split = others.length ? `, one panel per ${others.join(', ')}` : '';
+    if (family === 'real') {
+      const title = `Test accuracy vs ${what}`;
+      figures.push({
+        name: `${plan.name}-accuracy-${key}`,
+        title,
+        caption: `${title}: transfer and scratch, mean and 95% band over seeds${split}.`,
+        data: accuracyVsFactor(agg, key, { title, family, log, panels }),
+      });
+    } else {
+      const title = `Test error vs ${what}`;
+      figures.push({
+        name: `${plan.name}-error-${key}`,
+        title,
+        caption: `${title}: clean test error of transfer and scratch, mean and 95% interval over seeds${split}${
+          predictor ? '; dashed: the theory’s predicted errors' : ''
+        }.`,
+        data: errorVsFactor(agg, key as ConfigKey, { title, log, panels }),
+      });
+    }
+    const title = `Transfer gain vs ${what}`;
+    figures.push({
+      name: `${plan.name}-gain-${key}`,
+      title,
+      caption: `${title}: Δ = ${
+        family === 'real' ? 'acc_transfer − acc_scratch' : 'err_scratch − err_transfer'
+      } (above the dashed line: positive transfer), mean and 95% band over seeds${split}.`,
+      data: gainVsFactor(agg, key, { title, family, log, panels }),
+    });
+  }
+  const single = factors.filter(({ axis }) => plan.axes[axis].keys.length === 1);
+  if (!isRealPlan(plan) && plan.axes.length === 2 && single.length === 2) {
+    const [x, y] = single.map((f) => f.key as ConfigKey);
+    const title = `Phase diagram: ${factorLabelOf(family, x)} × ${factorLabelOf(family, y)}`;
+    figures.push({
+      name: `${plan.name}-phase-${x}-${y}`,
+      title,
+      caption: `${title}: mean transfer gain Δ per cell (blue positive, red negative transfer)${
+        predictor ? '; +/− the predicted regime per cell, black dots the predicted boundary' : ''
+      }.`,
+      data: phaseDiagram(agg, plan.base, x, y, { xLog: logScale(agg, x), yLog: logScale(agg, y), title, predictor }),
+    });
+  }
+  return figures;
+}
+
+/** The spec's description, when it has one (the stored YAML text). */
+function specDescription(text: string): string {
+  try {
+    const doc = parseYaml(text) as { description?: unknown } | null;
+    return typeof doc?.description === 'string' ? doc.description : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The report of a sweep directory, whatever its family and however far it got: the tables (runs.csv,
+ * aggregate.csv), the figures (figures/NAME.{vl.json,svg,png,csv}) and one self-contained report.html.
+ */
+export async function sweepReport(opts: SweepReportOptions): Promise<SweepReportResult> {
+  const out = opts.out ?? join(opts.dir, 'report.html');
+  const store = SweepStore.read(opts.dir);
+  let plan: AnySweepPlan;
+  let section: SweepSection;
+  let failures: number;
+  let engine: string;
+  let figures: FigureSpec[];
+  try {
+    plan = store.plan();
+    const stored = store.runs();
+    const family = planFamily(plan).name;
+    const predictor = family === 'synthetic' ? opts.predictor : undefined;
+    const records = runRecords(plan, stored);
+    const agg = aggregateTable(records, { predictor, bayesTolerance: opts.bayesTolerance, family });
+    writeFileAtomic(join(dirname(out), 'runs.csv'), toCsv(runTable(records, predictor, family)));
+    writeFileAtomic(join(dirname(out), 'aggregate.csv'), toCsv(agg));
+    figures = records.length ? sweepFigures(plan, agg, predictor) : [];
+    section = {
+      sweep: { name: plan.name, title: plan.name, description: specDescription(store.specText()) },
+      plan,
+      agg,
+      figures: [],
+      runs: records.length,
+      expected: expandJobs(plan).jobs.length,
+      runSeconds: stored.reduce((t, r) => t + r.seconds, 0),
+    };
+    failures = store.failures().length;
+    engine = store.engine();
+  } finally {
+    store.close();
+  }
+  const figDir = join(dirname(out), 'figures');
+  for (const f of figures) section.figures.push(await writeFigure(figDir, { name: f.name, title: f.title, caption: f.caption, ...f.data }));
+  writeFileAtomic(
+    out,
+    sweepReportHtml({
+      version: opts.version,
+      engine,
+      dir: opts.dir,
+      section,
+      failures,
+    }),
+  );
+  return { report: out, figures: section.figures, runs: section.runs, expected: section.expected };
+}
