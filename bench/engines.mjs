@@ -2,14 +2,15 @@
 /**
  * `npm run bench:engines [-- --d 2000,5000,… --reps 1 --dense-budget 120 --no-build --json]`
  *
- * Whole-command wall time of `paratransfer run positive-transfer --set d=D` with the coefficient engine,
- * the dense engine and the NumPy peer (`python3 ../shared/anchors/ref_numpy.py --d D --u 2 --v2 1`),
- * side by side in one run, at each D: the peer as given (OpenBLAS picks its threads) and with one BLAS
- * thread (OpenBLAS threads spin and collapse when other processes share the cores). Reports the ratios
- * peer / coef (the issue's target is ≥ 10 at d = 20000), each process's peak memory, the seconds each
- * tool reports for its training phases, and the load average (the CPU is shared). With --reps N every
- * figure is the fastest of N runs. Dense runs only while its predicted time (linear in d from the
- * previous point) stays under --dense-budget seconds.
+ * Whole-command wall time of `paratransfer run positive-transfer --set d=D` side by side with the NumPy
+ * peer (`python3 ../shared/anchors/ref_numpy.py --d D --u 2 --v2 1`) in one run, at each D:
+ * - the default command (subspace sampler, auto engine): the issue's target is peer / default ≥ 10 at d = 20000;
+ * - explicit vectors in ℝ^d (`--set sampler=explicit`) with the coefficient engine, and with the dense engine;
+ * - the peer as given (OpenBLAS picks its threads) and with one BLAS thread (OpenBLAS threads spin and
+ *   collapse when other processes share the cores).
+ * Reports the ratios, each process's peak memory, the seconds each tool reports for its training phases,
+ * and the load average (the CPU is shared). With --reps N every figure is the fastest of N runs. Dense
+ * runs only while its predicted time (linear in d from the previous point) stays under --dense-budget s.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -60,10 +61,11 @@ function timed(cmd, argv, env = {}) {
   return { seconds, peakMB: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout, load };
 }
 
-function paratransfer(engine, d) {
+/** `run positive-transfer` at dimension d with extra flags (none: the default command). */
+function paratransfer(d, extra) {
   const r = timed(process.execPath, [
     join(build, 'bin', 'paratransfer.js'),
-    ...['run', 'positive-transfer', '--set', `d=${d}`, '--engine', engine, '--json', '--timings'],
+    ...['run', 'positive-transfer', '--set', `d=${d}`, ...extra, '--json', '--timings'],
   ]);
   const out = JSON.parse(r.stdout);
   const phases = out.timings.upstream + out.timings.transfer + out.timings.scratch;
@@ -71,6 +73,7 @@ function paratransfer(engine, d) {
     ...r,
     stdout: undefined,
     engine: out.engine,
+    sampler: out.sampler,
     phases,
     errors: [out.upstream.testError, out.transfer.testError, out.scratch.testError],
   };
@@ -103,11 +106,21 @@ const log = (s) => process.stderr.write(`${s}\n`);
 log(`bench:engines on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (const d of dims) {
   const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
-  const row = { d, coef: best(() => paratransfer('coef', d)), numpy: best(() => numpy(d)), numpy1: best(() => numpy(d, oneThread)) };
-  log(`d=${d}: coef ${row.coef.seconds.toFixed(2)} s, numpy ${row.numpy.seconds.toFixed(2)} s, numpy 1 thread ${row.numpy1.seconds.toFixed(2)} s`);
+  const explicit = ['--set', 'sampler=explicit', '--engine'];
+  const row = {
+    d,
+    default: best(() => paratransfer(d, [])),
+    coef: best(() => paratransfer(d, [...explicit, 'coef'])),
+    numpy: best(() => numpy(d)),
+    numpy1: best(() => numpy(d, oneThread)),
+  };
+  log(
+    `d=${d}: default ${row.default.seconds.toFixed(2)} s, explicit coef ${row.coef.seconds.toFixed(2)} s, ` +
+      `numpy ${row.numpy.seconds.toFixed(2)} s, numpy 1 thread ${row.numpy1.seconds.toFixed(2)} s`,
+  );
   const predicted = denseLast ? (denseLast.seconds * d) / denseLast.d : 0;
   if (predicted <= denseBudget) {
-    row.dense = best(() => paratransfer('dense', d));
+    row.dense = best(() => paratransfer(d, [...explicit, 'dense']));
     denseLast = { d, seconds: row.dense.seconds };
     log(`d=${d}: dense ${row.dense.seconds.toFixed(2)} s`);
   }
@@ -120,16 +133,16 @@ if (json) {
   const s = (x) => (x == null ? '—' : x.toFixed(2));
   const mb = (x) => (x == null ? '—' : Math.round(x).toString());
   const lines = [
-    '| d | coef s (phases) | dense s (phases) | NumPy s (training) | NumPy 1 thread s (training) | NumPy / coef | NumPy 1 thread / coef | peak MB coef / dense / NumPy | load (1 min) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| d | default s (phases) | explicit coef s (phases) | explicit dense s (phases) | NumPy s (training) | NumPy 1 thread s (training) | NumPy / default | NumPy / explicit coef | peak MB default / coef / dense / NumPy | load (1 min) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const t = (x) => (x ? `${s(x.seconds)} (${s(x.phases)})` : '—');
   for (const r of rows) {
-    const loads = [r.coef, r.dense, r.numpy, r.numpy1].filter(Boolean).map((x) => x.load);
+    const loads = [r.default, r.coef, r.dense, r.numpy, r.numpy1].filter(Boolean).map((x) => x.load);
     lines.push(
-      `| ${r.d} | ${s(r.coef.seconds)} (${s(r.coef.phases)}) | ${r.dense ? `${s(r.dense.seconds)} (${s(r.dense.phases)})` : '—'} | ` +
-        `${s(r.numpy.seconds)} (${s(r.numpy.phases)}) | ${s(r.numpy1.seconds)} (${s(r.numpy1.phases)}) | ` +
-        `${(r.numpy.seconds / r.coef.seconds).toFixed(1)}× | ${(r.numpy1.seconds / r.coef.seconds).toFixed(1)}× | ` +
-        `${mb(r.coef.peakMB)} / ${mb(r.dense?.peakMB)} / ${mb(r.numpy.peakMB)} | ` +
+      `| ${r.d} | ${t(r.default)} | ${t(r.coef)} | ${t(r.dense)} | ${t(r.numpy)} | ${t(r.numpy1)} | ` +
+        `${(r.numpy.seconds / r.default.seconds).toFixed(1)}× | ${(r.numpy.seconds / r.coef.seconds).toFixed(1)}× | ` +
+        `${mb(r.default.peakMB)} / ${mb(r.coef.peakMB)} / ${mb(r.dense?.peakMB)} / ${mb(r.numpy.peakMB)} | ` +
         `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
     );
   }

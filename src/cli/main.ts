@@ -1,44 +1,44 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.js';
-import { registerBench } from './bench.js';
-import { registerPresets } from './presets.js';
-import { registerQueue } from './queue.js';
-import { registerReal } from './real.js';
-import { registerReport } from './report.js';
-import { registerReproduce } from './reproduce.js';
-import { registerResults } from './results.js';
-import { registerRun } from './run.js';
-import { registerServe } from './serve.js';
-import { registerSweep } from './sweep.js';
-import { registerTrain } from './train.js';
 import { version } from './version.js';
-import { registerWorker } from './worker.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in help order, loaded on demand: a command's module pulls in what it needs (SQLite,
+ * charts, the sweep pool), and importing all of them costs more than a small run itself.
+ */
+const commands: Record<string, () => Promise<Register>> = {
+  run: async () => (await import('./run.js')).registerRun,
+  presets: async () => (await import('./presets.js')).registerPresets,
+  train: async () => (await import('./train.js')).registerTrain,
+  real: async () => (await import('./real.js')).registerReal,
+  bench: async () => (await import('./bench.js')).registerBench,
+  sweep: async () => (await import('./sweep.js')).registerSweep,
+  worker: async () => (await import('./worker.js')).registerWorker,
+  queue: async () => (await import('./queue.js')).registerQueue,
+  results: async () => (await import('./results.js')).registerResults,
+  report: async () => (await import('./report.js')).registerReport,
+  reproduce: async () => (await import('./reproduce.js')).registerReproduce,
+  serve: async () => (await import('./serve.js')).registerServe,
+};
+
+/** The program with the named command only (when `command` is one), else with every command (help, errors). */
+export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('paratransfer')
     .description('partial parameter transfer between two-layer ReLU CNNs: simulate, measure, predict')
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  registerRun(program);
-  registerPresets(program);
-  registerTrain(program);
-  registerReal(program);
-  registerBench(program);
-  registerSweep(program);
-  registerWorker(program);
-  registerQueue(program);
-  registerResults(program);
-  registerReport(program);
-  registerReproduce(program);
-  registerServe(program);
+  const names = command !== undefined && Object.hasOwn(commands, command) ? [command] : Object.keys(commands);
+  for (const register of await Promise.all(names.map((n) => commands[n]()))) register(program);
   return program;
 }
 
 /** Run the CLI; returns the exit code. User errors are one line on stderr, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv[2]);
     await program.parseAsync(argv);
     return 0;
   } catch (e) {

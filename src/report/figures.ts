@@ -210,6 +210,8 @@ function bandFigure(
  * Test accuracy of transfer and scratch against one factor (real-data sweeps): mean over seeds and the 95%
  * t-interval as a band.
  */
+const clamp01 = (x: Cell) => (typeof x === 'number' ? Math.min(1, Math.max(0, x)) : x);
+
 export function accuracyVsFactor(agg: Table, factor: string, opts: FactorFigureOptions): FigureData {
   const rows: Row[] = [];
   const at = panelField(opts.panels);
@@ -220,8 +222,9 @@ export function accuracyVsFactor(agg: Table, factor: string, opts: FactorFigureO
         ...at(i),
         run,
         mean: column(agg, `${run}.testAccuracy.mean`)[i],
-        lo: column(agg, `${run}.testAccuracy.lo`)[i],
-        hi: column(agg, `${run}.testAccuracy.hi`)[i],
+        // a t-interval over few seeds can leave [0, 1]; an accuracy cannot (aggregate.csv keeps it as computed)
+        lo: clamp01(column(agg, `${run}.testAccuracy.lo`)[i]),
+        hi: clamp01(column(agg, `${run}.testAccuracy.hi`)[i]),
         seeds: column(agg, 'seeds')[i],
       });
     }
