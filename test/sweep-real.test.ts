@@ -17,8 +17,8 @@ import { runSweeps } from '../src/sweep/run.js';
 import { loadAnySweepSpec, parseAnySweepSpec, parseSweepSpec } from '../src/sweep/spec.js';
 import { SweepStore } from '../src/sweep/store.js';
 import { tInterval } from '../src/sweep/stats.js';
-import { UserError } from '../src/util/errors.js';
 import { repoRoot, runCli } from './helpers/cli.js';
+import { userErrorOf } from './helpers/errors.js';
 
 /** A tiny real study (two digits each side, the reference CNN, a few steps): a fraction of a second per run. */
 const tinySet =
@@ -32,18 +32,8 @@ const realPlan = (text: string) => {
   return plan as RealSweepPlan;
 };
 
-/** The UserError message of parsing `text`, asserting it is one line. */
-function specError(text: string): string {
-  try {
-    parseAnySweepSpec(text, 'spec.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    const msg = (e as Error).message;
-    expect(msg.split('\n')).toHaveLength(1);
-    return msg;
-  }
-  throw new Error('expected the spec to be rejected');
-}
+/** The one-line UserError message of parsing `text`. */
+const specError = (text: string): string => userErrorOf(() => parseAnySweepSpec(text, 'spec.yaml'));
 
 describe('real-data sweep specs', () => {
   it('targets the real-data study when the base is a real preset, validating set and axes with its schema', () => {

@@ -7,22 +7,12 @@ import { defaultConfig } from '../src/config/presets.js';
 import { axisValues, expandJobs, integerKeys, jobId } from '../src/sweep/grid.js';
 import { parseJobPayload } from '../src/sweep/job.js';
 import { loadSweepSpec, parseSweepSpec } from '../src/sweep/spec.js';
-import { UserError } from '../src/util/errors.js';
+import { userErrorOf } from './helpers/errors.js';
 
 const small = 'set: { d: 100, n1: 20, n2: 10, nTest: 100, m: 4, steps: 30 }\n';
 
-/** The UserError message of parsing `text`, asserting it is one line. */
-function specError(text: string): string {
-  try {
-    parseSweepSpec(text, 'spec.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    const msg = (e as Error).message;
-    expect(msg.split('\n')).toHaveLength(1);
-    return msg;
-  }
-  throw new Error('expected the spec to be rejected');
-}
+/** The one-line UserError message of parsing `text`. */
+const specError = (text: string): string => userErrorOf(() => parseSweepSpec(text, 'spec.yaml'));
 
 describe('sweep spec validation', () => {
   it('accepts the documented form and resolves presets, set, grid and seeds', () => {
