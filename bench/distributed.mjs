@@ -11,25 +11,19 @@
  * With --reps R each figure is the fastest of R runs.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { benchArgs, privateBuild, root } from './common.mjs';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const { flag, has } = benchArgs();
 const size = flag('size', 'small');
 const reps = Number(flag('reps', '1'));
-const json = args.includes('--json');
+const json = has('json');
 const sizes = {
   // next to no compute: the time per job is the machinery's own (pool or queue)
   tiny: { set: '{ d: 20, n1: 4, n2: 4, nTest: 4, m: 2, steps: 1, checkpoints: 2 }', seeds: 40 },
@@ -53,20 +47,7 @@ seeds: ${seeds}
 `;
 const jobs = 15 * seeds;
 
-// A private build of the current sources (other work in the tree rebuilds dist/ at any time).
-const build = join(root, 'node_modules', '.cache', 'paratransfer-bench-distributed');
-if (!args.includes('--no-build') || !existsSync(join(build, 'package.json'))) {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (r.status !== 0 && r.status !== 2) process.exit(1); // 2: type errors elsewhere, every file emitted
-  mkdirSync(join(build, 'bin'), { recursive: true });
-  copyFileSync(join(root, 'bin', 'paratransfer.js'), join(build, 'bin', 'paratransfer.js'));
-  copyFileSync(join(root, 'package.json'), join(build, 'package.json'));
-}
-const bin = join(build, 'bin', 'paratransfer.js');
+const bin = privateBuild('paratransfer-bench-distributed', has('no-build'));
 
 function freePort() {
   return new Promise((resolve, reject) => {

@@ -13,41 +13,20 @@
  * runs only while its predicted time (linear in d from the previous point) stays under --dense-budget s.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { benchArgs, privateBuild, root } from './common.mjs';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const { flag, has } = benchArgs();
 const dims = flag('d', '2000,5000,10000,20000,50000,100000').split(',').map(Number);
 const denseBudget = Number(flag('dense-budget', '120'));
 const reps = Number(flag('reps', '1'));
-const json = args.includes('--json');
+const json = has('json');
 const peer = join(root, '..', 'shared', 'anchors', 'ref_numpy.py');
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-
-// A private build of the current sources (node_modules/.cache, so packages still resolve): other work
-// in the same tree rebuilds dist/ at any time, which must not change the code under test mid-run.
-const build = join(root, 'node_modules', '.cache', 'paratransfer-bench');
-if (!args.includes('--no-build') || !existsSync(join(build, 'package.json'))) {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  // Status 2: type errors elsewhere in the tree, but every file was emitted.
-  if (r.status !== 0 && r.status !== 2) process.exit(1);
-  mkdirSync(join(build, 'bin'), { recursive: true });
-  copyFileSync(join(root, 'bin', 'paratransfer.js'), join(build, 'bin', 'paratransfer.js'));
-  copyFileSync(join(root, 'package.json'), join(build, 'package.json'));
-}
+const bin = privateBuild('paratransfer-bench', has('no-build'));
 
 /** Run a command; wall seconds, peak resident MB (with GNU time), stdout. */
 function timed(cmd, argv, env = {}) {
@@ -64,7 +43,7 @@ function timed(cmd, argv, env = {}) {
 /** `run positive-transfer` at dimension d with extra flags (none: the default command). */
 function paratransfer(d, extra) {
   const r = timed(process.execPath, [
-    join(build, 'bin', 'paratransfer.js'),
+    bin,
     ...['run', 'positive-transfer', '--set', `d=${d}`, ...extra, '--json', '--timings'],
   ]);
   const out = JSON.parse(r.stdout);
