@@ -44,6 +44,19 @@ describe('runReal', () => {
     expect(JSON.stringify(again.result)).toBe(JSON.stringify(run.result));
   });
 
+  it('reuses upstream networks across runs that differ only downstream, with identical results', () => {
+    const configs: RealConfig[] = [
+      { ...small, alpha: 1 }, // upstream trained: the same upstream as `run`
+      { ...small, alpha: 0.25, n2: 5 }, // reused
+      { ...small, alpha: 1, labelNoise: 0.1 }, // labelNoise reaches upstream data: trained again
+    ];
+    const reused = configs.map((c) => runReal(c, { threads: 1, reuseUpstream: true }));
+    expect(reused[1].timings.upstream).toBe(0);
+    expect(reused[2].timings.upstream).toBeGreaterThan(0);
+    configs.forEach((c, i) => expect(JSON.stringify(reused[i].result)).toBe(JSON.stringify(runReal(c, { threads: 1 }).result)));
+    expect(reused[0].result.upstream).toEqual(run.result.upstream);
+  });
+
   it('transfer and scratch start from the same fresh initialisation when nothing is inherited', () => {
     const r = runReal({ ...small, alpha: 0, epochs1: 1 });
     expect(r.result.inheritance.parameters).toBe(0);

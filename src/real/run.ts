@@ -62,7 +62,24 @@ export interface RealRunOptions {
   /** kernels: WebAssembly SIMD (default) or plain JS float32 loops (slow; for tests) */
   backend?: 'wasm' | 'plain';
   onProgress?: (p: RealProgress) => void;
+  /**
+   * Reuse this thread's recent upstream runs of the same upstream settings (sweeps over α, N₂ or any
+   * downstream key train each upstream network once per seed). Upstream training is a pure function of
+   * the keys it reads, so results are identical either way; only the upstream timing becomes 0.
+   */
+  reuseUpstream?: boolean;
 }
+
+/** The keys upstream training never reads: everything else (and any key added later) separates cache entries. */
+function upstreamKey(c: RealConfig, backend: string, threads: number): string {
+  const { alpha, inheritance, inheritLayers, freezeInherited, downstreamData, downstreamClasses, n2, epochs2, ...upstream } = c;
+  void [alpha, inheritance, inheritLayers, freezeInherited, downstreamData, downstreamClasses, n2, epochs2];
+  return JSON.stringify({ upstream, backend, threads });
+}
+
+/** A few trained upstream networks of this thread (parameters and phase result), most recent last. */
+const upstreamCache = new Map<string, { parameters: Float64Array; result: RealPhaseResult }>();
+const UPSTREAM_CACHE_SIZE = 4;
 
 /** Batches are always cut into this many shards, so thread counts cannot change results. */
 const SHARDS = 2;
@@ -139,8 +156,24 @@ export function runReal(c: RealConfig, opts: RealRunOptions = {}): RealRun {
   try {
     const t0 = performance.now();
     const up = build(task1);
-    up.init(new Rng(c.seed, 'init:upstream'));
-    const upstream = phase('upstream', up, task1, c.epochs1);
+    const key = opts.reuseUpstream ? upstreamKey(c, backend.name, threads) : undefined;
+    const cached = key === undefined ? undefined : upstreamCache.get(key);
+    let upstream: RealPhaseResult;
+    if (cached) {
+      upstreamCache.delete(key!);
+      upstreamCache.set(key!, cached);
+      up.load(cached.parameters);
+      upstream = structuredClone(cached.result);
+      images += c.epochs1 * task1.train.count;
+      opts.onProgress?.({ phase: 'upstream', images, total });
+    } else {
+      up.init(new Rng(c.seed, 'init:upstream'));
+      upstream = phase('upstream', up, task1, c.epochs1);
+      if (key !== undefined) {
+        upstreamCache.set(key, { parameters: up.snapshot(), result: upstream });
+        if (upstreamCache.size > UPSTREAM_CACHE_SIZE) upstreamCache.delete(upstreamCache.keys().next().value!);
+      }
+    }
 
     const fresh = build(task2);
     fresh.init(new Rng(c.seed, 'init:downstream'));

@@ -70,14 +70,15 @@ export function parseJobPayload(input: unknown): JobPayload {
 
 /**
  * Run one job: the same function serves the local thread pool and any remote worker. A pooled real-data job uses
- * one thread (the pool already runs one job per core); its result does not depend on the thread count.
+ * one thread (the pool already runs one job per core) and reuses the thread's recent upstream networks; its result
+ * depends on neither.
  */
 export function runJob(input: unknown): JobOutput {
   const job = parseJobPayload(input);
   const t0 = performance.now();
   const result =
     job.kind === 'real'
-      ? runReal(job.config, { threads: 1 }).result
+      ? runReal(job.config, { threads: 1, reuseUpstream: true }).result
       : runExperiment(job.config, { engine: getEngine(job.engine) }).result;
   return { id: job.id, result: JSON.stringify(result), seconds: (performance.now() - t0) / 1000 };
 }
