@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { version } from '../src/cli/version.js';
-import { RedisQueue } from '../src/sweep/distributed/coordinator.js';
+import { checkOutput, RedisQueue } from '../src/sweep/distributed/coordinator.js';
 import { closeQueue, openQueue, redisOptions } from '../src/sweep/distributed/connection.js';
 import { bullId, jobName, jobOptions, queueName, queuePrefix } from '../src/sweep/distributed/protocol.js';
 import { parseQueueUrl, redact } from '../src/sweep/distributed/url.js';
@@ -25,6 +25,21 @@ seeds: 2
 `;
 const { jobs } = expandJobs(parseSweepSpec(specText));
 const payload = (i: number) => ({ id: jobs[i].id, engine: 'dense', config: jobs[i].config });
+
+describe('results coming back from workers', () => {
+  const id = '0123456789abcdef';
+  const out = (result: unknown) => ({ id, result: JSON.stringify(result), seconds: 0.5 });
+  const phases = (measure: string) => Object.fromEntries(['upstream', 'transfer', 'scratch'].map((p) => [p, { [measure]: 0.25 }]));
+
+  it('accept each family’s measures and refuse the other’s, malformed outputs and foreign ids', () => {
+    expect(checkOutput(out({ ...phases('testError'), gain: 0.1 }), id, undefined).seconds).toBe(0.5);
+    expect(checkOutput(out({ ...phases('testAccuracy'), gain: 0.1 }), id, 'real').id).toBe(id);
+    expect(() => checkOutput(out({ ...phases('testError'), gain: 0.1 }), id, 'real')).toThrow(/without its measures/);
+    expect(() => checkOutput(out({ ...phases('testAccuracy'), gain: 0.1 }), id, 'synthetic')).toThrow(/without its measures/);
+    expect(() => checkOutput({ id, result: '{', seconds: 1 }, id, undefined)).toThrow(/not JSON/);
+    expect(() => checkOutput(out({}), 'fedcba9876543210', undefined)).toThrow(/malformed result for job fedcba9876543210/);
+  });
+});
 
 describe('queue URLs', () => {
   it('parses redis:// and rediss:// with user, password and database, and shows them redacted', () => {

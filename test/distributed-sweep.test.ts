@@ -26,6 +26,14 @@ grid:
 seeds: 3
 `;
 const total = 18;
+/** A tiny real-data sweep: real jobs travel the same queue, with `kind: real` payloads. */
+const realSpec = `name: dist-real
+base: mnist-split
+set: { upstreamClasses: [0, 1], downstreamClasses: [2, 3], n1: 20, n2: 5, nTest: 20, arch: reference, epochs1: 2, epochs2: 3, batchSize: 16, checkpoints: 2 }
+grid:
+  alpha: [0, 0.5, 1]
+seeds: 2
+`;
 const secret = 'Sw33p-s3cr3t-d3f4ult';
 const aliceSecret = 'Al1ce-s3cr3t-acl';
 /** the least-privilege ACL docs/distributed.md recommends: only the queue's keys, no dangerous commands */
@@ -90,6 +98,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pt-dist-'));
   writeFileSync(join(work, 'spec.yaml'), spec(20));
   writeFileSync(join(work, 'spec21.yaml'), spec(21));
+  writeFileSync(join(work, 'real.yaml'), realSpec);
   const r = await runCli(['sweep', join(work, 'spec.yaml'), '--out', join(work, 'local'), '--workers', '1']);
   expect(r.code, r.stderr).toBe(0);
 });
@@ -195,5 +204,24 @@ describe.skipIf(skipRedis)('paratransfer sweep --queue', () => {
     w.child.kill('SIGINT');
     expect((await w.exited).code).toBe(0);
     expect(w.stderr()).not.toMatch(/started|done in/); // --quiet
+  });
+
+  it('runs real-data jobs through the queue: the store equals a local run', async () => {
+    const file = join(work, 'real.yaml');
+    const local = await runCli(['sweep', file, '--out', join(work, 'real-local'), '--workers', '1']);
+    expect(local.code, local.stderr).toBe(0);
+    const w = worker(url, ['--concurrency', '1']);
+    await w.waitFor(/serving .* with 1 thread/);
+    const dir = join(work, 'real-dist');
+    const r = await runCli(['sweep', file, '--out', dir, '--queue', url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('(0 already done, 6 run now)');
+    expect(countRows(dir)).toEqual({ rows: 6, distinct: 6 });
+    const exported = await csv(dir);
+    expect(exported).toBe(await csv(join(work, 'real-local')));
+    expect(exported.split('\n')[0]).toContain('transfer.testAccuracy');
+    expect(w.stderr()).toMatch(/run-[0-9a-f]{16} done/);
+    w.child.kill('SIGINT');
+    expect((await w.exited).code).toBe(0);
   });
 });

@@ -21,11 +21,20 @@ export interface RedisQueueOptions {
   onNote?: (text: string) => void;
 }
 
-/** What a worker hands back, checked before it reaches the store (it comes from another machine). */
-const phase = z.object({ testError: z.number() }).passthrough();
-const resultShape = z.object({ upstream: phase, transfer: phase, scratch: phase, gain: z.number() }).passthrough();
+/** What a worker hands back, checked before it reaches the store (it comes from another machine): per family, the measure every phase must carry. */
+const resultShapes = Object.fromEntries(
+  (
+    [
+      ['synthetic', 'testError'],
+      ['real', 'testAccuracy'],
+    ] as const
+  ).map(([kind, measure]) => {
+    const phase = z.object({ [measure]: z.number() }).passthrough();
+    return [kind, z.object({ upstream: phase, transfer: phase, scratch: phase, gain: z.number() }).passthrough()];
+  }),
+);
 
-function checkOutput(value: unknown, id: string): JobOutput {
+export function checkOutput(value: unknown, id: string, kind: unknown): JobOutput {
   const out = z.object({ id: z.literal(id), result: z.string(), seconds: z.number().nonnegative() }).safeParse(value);
   if (!out.success) throw new Error(`worker returned a malformed result for job ${id}`);
   let parsed: unknown;
@@ -34,7 +43,8 @@ function checkOutput(value: unknown, id: string): JobOutput {
   } catch {
     throw new Error(`worker returned a result for job ${id} that is not JSON`);
   }
-  if (!resultShape.safeParse(parsed).success) throw new Error(`worker returned a result for job ${id} without its measures`);
+  const shape = kind === 'real' ? resultShapes.real : resultShapes.synthetic;
+  if (!shape.safeParse(parsed).success) throw new Error(`worker returned a result for job ${id} without its measures`);
   return { id, result: out.data.result, seconds: out.data.seconds };
 }
 
@@ -198,7 +208,8 @@ export class RedisQueue implements JobQueue {
           return;
         }
         try {
-          out.push({ id: x.id, event: { kind: 'done', ...checkOutput(job.returnvalue, id) } });
+          const kind = (job.data as { kind?: unknown } | undefined)?.kind;
+          out.push({ id: x.id, event: { kind: 'done', ...checkOutput(job.returnvalue, id, kind) } });
         } catch (e) {
           out.push({ id: x.id, event: { kind: 'failed', id, error: (e as Error).message } });
         }
