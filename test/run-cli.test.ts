@@ -41,6 +41,7 @@ describe('paratransfer run (CLI)', () => {
     expect(r.stdout).toMatch(/theory \(docs\/theory\.md\): Γ = -?\d+\.\d{3} → (positive|negative|neutral) transfer predicted/);
     expect(r.stdout).toMatch(/transfer inherited/);
     expect(r.stdout).toMatch(/transfer fresh/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^paratransfer run positive-transfer {2}\(engine auto:\w+, subspace sampler, \d+ dims, seed 0\)$/);
   });
 
   const bad: [string, string[], RegExp][] = [

@@ -10,7 +10,8 @@ const pair = (p: ClassPair) => `${num(p.pos)} / ${num(p.neg)}`;
 export function formatRunSummary(r: ExperimentResult, name: string): string {
   const c = r.config;
   const lines: string[] = [];
-  lines.push(`paratransfer run ${name}  (engine ${r.engine}, seed ${c.seed})`);
+  const sampler = r.sampler === 'subspace' ? `subspace sampler, ${r.workingDimension} dims` : 'explicit sampler';
+  lines.push(`paratransfer run ${name}  (engine ${r.engine}, ${sampler}, seed ${c.seed})`);
   lines.push(
     `  d=${c.d} N₁=${c.n1} N₂=${c.n2} m=${c.m} P=${c.patches} ‖u‖=${c.uNorm} ‖v₁‖=${c.v1Norm} ‖v₂‖=${c.v2Norm} ` +
       `σp₁=${c.sigmaP1} σp₂=${c.sigmaP2} p=${c.labelNoise} α=${c.alpha} (${c.inheritance}${c.freezeInherited ? ', frozen' : ''})`,
