@@ -3,7 +3,7 @@ import { Rng } from '../util/rng.js';
 import type { SyntheticDataset } from './dataset.js';
 import { makeFrame, type Frame } from './frame.js';
 import { subspaceInit, subspaceLayout, subspaceTestNoise, subspaceTrainNoise } from './subspace.js';
-import { makeTask, sampleTask, type Task } from './task.js';
+import { makeTask, sampleTask, type NoiseSource, type Task } from './task.js';
 
 export type Sampler = 'explicit' | 'subspace';
 
@@ -35,42 +35,50 @@ export interface World {
   test(k: 1 | 2): SyntheticDataset;
 }
 
-export function makeWorld(c: ExperimentConfig): World {
-  return resolveSampler(c) === 'subspace' ? subspaceWorld(c) : explicitWorld(c);
+/** How a sampler draws: the working dimension, the frame in it, the noise of each set and the initial filters. */
+interface Draws {
+  d: number;
+  frame: Frame;
+  /** noise of task k's training (test: false) or test set; undefined: explicit, from the set's own stream */
+  noise(k: 1 | 2, test: boolean): NoiseSource | undefined;
+  init(k: 1 | 2): Float64Array;
 }
 
-function explicitWorld(c: ExperimentConfig): World {
-  const frame = makeFrame(c);
+export function makeWorld(c: ExperimentConfig): World {
+  const sampler = resolveSampler(c);
+  const { d, frame, noise, init } = sampler === 'subspace' ? subspaceDraws(c) : explicitDraws(c);
   const tasks = [makeTask(frame, c, 1), makeTask(frame, c, 2)] as const;
+  const sample = (k: 1 | 2, n: number, stream: string, test: boolean) =>
+    sampleTask(tasks[k - 1], n, new Rng(c.seed, stream), c.labelNoise, noise(k, test));
   return {
-    sampler: 'explicit',
-    d: c.d,
+    sampler,
+    d,
     frame,
     task1: tasks[0],
     task2: tasks[1],
-    train1: sampleTask(tasks[0], c.n1, new Rng(c.seed, 'train1')),
-    train2: sampleTask(tasks[1], c.n2, new Rng(c.seed, 'train2')),
-    init: (k) => new Rng(c.seed, `init${k}`).fillNormal(new Float64Array(2 * c.m * c.d), c.sigma0),
-    test: (k) => sampleTask(tasks[k - 1], c.nTest, new Rng(c.seed, `test${k}`)),
+    train1: sample(1, c.n1, 'train1', false),
+    train2: sample(2, c.n2, 'train2', false),
+    init,
+    test: (k) => sample(k, c.nTest, `test${k}`, true),
   };
 }
 
-function subspaceWorld(c: ExperimentConfig): World {
-  const L = subspaceLayout(c);
-  // The frame takes the first coordinates: the span has no preferred orientation, so `basis` is moot.
-  const frame = makeFrame({ ...c, d: L.r, basis: 'canonical' });
-  const tasks = [makeTask(frame, c, 1), makeTask(frame, c, 2)] as const;
-  const sample = (k: 1 | 2, n: number, stream: string, noise = subspaceTrainNoise(L, c.seed, k)) =>
-    sampleTask(tasks[k - 1], n, new Rng(c.seed, stream), c.labelNoise, noise);
+function explicitDraws(c: ExperimentConfig): Draws {
   return {
-    sampler: 'subspace',
+    d: c.d,
+    frame: makeFrame(c),
+    noise: () => undefined,
+    init: (k) => new Rng(c.seed, `init${k}`).fillNormal(new Float64Array(2 * c.m * c.d), c.sigma0),
+  };
+}
+
+function subspaceDraws(c: ExperimentConfig): Draws {
+  const L = subspaceLayout(c);
+  return {
     d: L.r,
-    frame,
-    task1: tasks[0],
-    task2: tasks[1],
-    train1: sample(1, c.n1, 'train1'),
-    train2: sample(2, c.n2, 'train2'),
+    // The frame takes the first coordinates: the span has no preferred orientation, so `basis` is moot.
+    frame: makeFrame({ ...c, d: L.r, basis: 'canonical' }),
+    noise: (k, test) => (test ? subspaceTestNoise(L, c.seed, k) : subspaceTrainNoise(L, c.seed, k)),
     init: (k) => subspaceInit(L, c, k),
-    test: (k) => sample(k, c.nTest, `test${k}`, subspaceTestNoise(L, c.seed, k)),
   };
 }

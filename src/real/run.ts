@@ -70,10 +70,13 @@ export interface RealRunOptions {
   reuseUpstream?: boolean;
 }
 
-/** The keys upstream training never reads: everything else (and any key added later) separates cache entries. */
+/** The keys upstream training never reads: every other key (and any key added later) separates cache entries. */
+const downstreamOnlyKeys: readonly string[] = [
+  'alpha', 'inheritance', 'inheritLayers', 'freezeInherited', 'downstreamData', 'downstreamClasses', 'n2', 'epochs2',
+];
+
 function upstreamKey(c: RealConfig, backend: string, threads: number): string {
-  const { alpha, inheritance, inheritLayers, freezeInherited, downstreamData, downstreamClasses, n2, epochs2, ...upstream } = c;
-  void [alpha, inheritance, inheritLayers, freezeInherited, downstreamData, downstreamClasses, n2, epochs2];
+  const upstream = Object.entries(c).filter(([k]) => !downstreamOnlyKeys.includes(k));
   return JSON.stringify({ upstream, backend, threads });
 }
 
