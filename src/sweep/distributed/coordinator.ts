@@ -21,18 +21,12 @@ export interface RedisQueueOptions {
   onNote?: (text: string) => void;
 }
 
-/** What a worker hands back, checked before it reaches the store (it comes from another machine): per family, the measure every phase must carry. */
-const resultShapes = Object.fromEntries(
-  (
-    [
-      ['synthetic', 'testError'],
-      ['real', 'testAccuracy'],
-    ] as const
-  ).map(([kind, measure]) => {
-    const phase = z.object({ [measure]: z.number() }).passthrough();
-    return [kind, z.object({ upstream: phase, transfer: phase, scratch: phase, gain: z.number() }).passthrough()];
-  }),
-);
+/** What a worker hands back, checked before it reaches the store (it comes from another machine): every phase carries its family's measure. */
+function resultShape(measure: 'testError' | 'testAccuracy') {
+  const phase = z.object({ [measure]: z.number() }).passthrough();
+  return z.object({ upstream: phase, transfer: phase, scratch: phase, gain: z.number() }).passthrough();
+}
+const resultShapes = { synthetic: resultShape('testError'), real: resultShape('testAccuracy') };
 
 export function checkOutput(value: unknown, id: string, kind: unknown): JobOutput {
   const out = z.object({ id: z.literal(id), result: z.string(), seconds: z.number().nonnegative() }).safeParse(value);
