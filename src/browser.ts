@@ -7,8 +7,12 @@
 export { experimentShape, experimentSchema, experimentKeys, requiredDimension } from './config/schema.js';
 export type { ExperimentConfig, ConfigKey } from './config/schema.js';
 export { defaultConfig, presets, presetConfig, findPreset, type Preset } from './config/presets.js';
-export type { Checkpoint, ExperimentResult, Phase, PhaseResult, RunOptions } from './experiment/run.js';
+export type { Checkpoint, ExperimentResult, PhaseResult, RunOptions } from './experiment/run.js';
+export type { Phase } from './study/types.js';
 export type { FeatureMeasures, GroupMeasures, ClassPair } from './measure/features.js';
 export { predict, fitConstants, agreementRate, defaultConstants } from './theory/index.js';
 export type { Prediction, Regime, TheoryConstants, Observation } from './theory/index.js';
 export { tInterval, type Interval } from './sweep/stats.js';
+export { studies, studyNamed, studyOfKeys, defaultStudy } from './study/registry.js';
+export { phases } from './study/types.js';
+export type { AnyStudy, Study, Measure, FittedTheory, StudyTheory, TheoryObservation, Prediction as StudyPrediction } from './study/types.js';

@@ -23,15 +23,12 @@ export * from './io/safetensors.js';
 export { Rng } from './util/rng.js';
 export { UserError, DivergenceError } from './util/errors.js';
 export * from './theory/index.js';
-export { parseSweepSpec, loadSweepSpec, parseAnySweepSpec, loadAnySweepSpec, type SweepSpec } from './sweep/spec.js';
+export { parseSweepSpec, loadSweepSpec, type SweepSpec } from './sweep/spec.js';
 export {
   expandJobs,
   expandPoints,
   jobId,
-  isRealPlan,
   type SweepPlan,
-  type RealSweepPlan,
-  type AnySweepPlan,
   type SweepJob,
   type Point,
 } from './sweep/grid.js';
@@ -40,3 +37,5 @@ export { LocalPoolQueue, type JobQueue, type JobEvent } from './sweep/queue.js';
 export { SweepStore } from './sweep/store.js';
 export { runSweeps } from './sweep/run.js';
 export * as real from './real/index.js';
+export { phases, type Phase, type Study, type AnyStudy, type StudyResult, type StudyRun, type StudyRunOptions, type Measure, type ConfigFamily } from './study/types.js';
+export { studies, studyNamed, defaultStudy } from './study/registry.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import { benchCnn } from '../real/bench.js';
-import { parseThreads } from './real.js';
+import { parseThreads } from './study.js';
 
 const python = '/usr/bin/python3';
 /** The PyTorch peer lives next to the repository (../shared/anchors), not inside it. */

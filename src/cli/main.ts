@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { studies } from '../study/registry.js';
 import { UserError } from '../util/errors.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 
 type Register = (program: Command) => void;
 
@@ -9,10 +10,10 @@ type Register = (program: Command) => void;
  * charts, the sweep pool), and importing all of them costs more than a small run itself.
  */
 const commands: Record<string, () => Promise<Register>> = {
-  run: async () => (await import('./run.js')).registerRun,
+  // one command per study: `paratransfer run`, `paratransfer real`, …
+  ...Object.fromEntries(studies.map((s) => [s.command, async () => (await import('./study.js')).registerStudyCommand(s)])),
   presets: async () => (await import('./presets.js')).registerPresets,
   train: async () => (await import('./train.js')).registerTrain,
-  real: async () => (await import('./real.js')).registerReal,
   bench: async () => (await import('./bench.js')).registerBench,
   sweep: async () => (await import('./sweep.js')).registerSweep,
   worker: async () => (await import('./worker.js')).registerWorker,

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { getEngine, engineNames } from '../engine/registry.js';
+import { syntheticStudy } from '../experiment/study.js';
 import { reproduce } from '../report/reproduce.js';
 import { paperSweeps } from '../report/paper.js';
-import { loadPredictor } from '../sweep/predict.js';
 import { lockDir } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
-import { defaultEngineName, executeSweeps, failureError, parseWorkers } from './sweep.js';
-import { version } from './version.js';
+import { executeSweeps, failureError, parseWorkers } from './sweep.js';
+import { version } from '../version.js';
 
 interface ReproduceFlags {
   out: string;
@@ -25,12 +24,14 @@ export function registerReproduce(program: Command): void {
     .requiredOption('--out <dir>', 'output directory (re-running resumes the sweeps)')
     .option('--quick', 'small problems and few seeds: a few minutes on 2 cores')
     .option('--workers <n>', 'worker threads (default: all cores; 0 runs in this thread)')
-    .option('--engine <name>', `training engine (${engineNames.join(', ')})`, defaultEngineName)
+    .option('--engine <name>', `training engine (${syntheticStudy.engines.join(', ')})`, syntheticStudy.defaultEngine)
     .option('--only <names>', 'comma-separated subset of the named sweeps')
     .option('--no-progress', 'never show a progress bar')
     .action(async (flags: ReproduceFlags) => {
       const workers = parseWorkers(flags.workers);
-      getEngine(flags.engine);
+      if (!syntheticStudy.engines.includes(flags.engine)) {
+        throw new UserError(`--engine: unknown engine "${flags.engine}" (allowed: ${syntheticStudy.engines.join(', ')})`);
+      }
       const mode = flags.quick ? 'quick' : 'full';
       const names = paperSweeps(mode).map((s) => s.name);
       const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -45,7 +46,6 @@ export function registerReproduce(program: Command): void {
           engine: flags.engine,
           version,
           only,
-          predictor: await loadPredictor(),
           execute: (targets) =>
             executeSweeps(targets, { workers, engine: flags.engine, progress: flags.progress, label: 'reproduce' }),
         });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
-import { expandJobs, planFamily } from '../sweep/grid.js';
-import { aggregateTable, runRecords, runTable, toCsv, toJson } from '../sweep/export.js';
-import { loadPredictor } from '../sweep/predict.js';
+import { expandJobs } from '../sweep/grid.js';
+import { sweepTable, toCsv, toJson } from '../sweep/export.js';
 import { SweepStore } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
 
@@ -19,7 +18,7 @@ export function registerResults(program: Command): void {
     .description('export a sweep: one row per (point, seed), or per point with --aggregate (mean, 95% t-interval)')
     .argument('<dir>', 'a sweep directory (holding results.sqlite)')
     .option('--format <csv|json>', 'output format', 'csv')
-    .option('--aggregate', 'one row per grid point: mean and 95% interval over seeds, negative-transfer fraction, theory (synthetic)')
+    .option('--aggregate', 'one row per grid point: mean and 95% interval over seeds, negative-transfer fraction, the theory where the study has one')
     .option('--out <file>', 'write to this file (atomically) instead of stdout')
     .option('--bayes-tolerance <x>', 'scratch counts as near Bayes-optimal when its mean clean error ≤ x', '0.01')
     .action(async (dir: string, flags: ResultsFlags) => {
@@ -42,12 +41,7 @@ export function registerResults(program: Command): void {
             `paratransfer: note: ${runs.length} of ${total} runs are finished${failed ? ` (${failed} failed)` : ''}\n`,
           );
         }
-        const records = runRecords(plan, runs);
-        const family = planFamily(plan).name;
-        const predictor = family === 'synthetic' ? await loadPredictor() : undefined;
-        const table = flags.aggregate
-          ? aggregateTable(records, { predictor, bayesTolerance: tol, family })
-          : runTable(records, predictor, family);
+        const table = sweepTable(plan, runs, { aggregate: flags.aggregate, bayesTolerance: tol });
         text = flags.format === 'csv' ? toCsv(table) : toJson(table);
       } finally {
         store.close();

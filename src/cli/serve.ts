@@ -3,8 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { runRecords, runTable, toJson } from '../sweep/export.js';
-import { loadPredictor } from '../sweep/predict.js';
+import { sweepTable, toJson } from '../sweep/export.js';
 import { SweepStore } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
 
@@ -54,8 +53,7 @@ export type ResultsSource = { kind: 'sweep'; dir: string } | { kind: 'file'; pat
 export async function sweepExportJson(dir: string): Promise<string> {
   const store = SweepStore.read(dir);
   try {
-    const records = runRecords(store.plan(), store.runs());
-    return toJson(runTable(records, await loadPredictor()));
+    return toJson(sweepTable(store.plan(), store.runs()));
   } finally {
     store.close();
   }

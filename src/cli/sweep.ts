@@ -1,20 +1,16 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { engineNames, getEngine } from '../engine/registry.js';
 import { RedisQueue } from '../sweep/distributed/coordinator.js';
 import { parseQueueUrl, redact } from '../sweep/distributed/url.js';
 import { InlineQueue, LocalPoolQueue, type JobQueue } from '../sweep/queue.js';
 import { runSweeps, type SweepSummary, type SweepTarget } from '../sweep/run.js';
-import { planFamily, type AnySweepPlan } from '../sweep/grid.js';
-import { loadAnySweepSpec } from '../sweep/spec.js';
+import { planStudy, type SweepPlan } from '../sweep/grid.js';
+import { loadSweepSpec } from '../sweep/spec.js';
 import { lockDir, SweepStore } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 import { queueHelp, redactErrors } from './worker.js';
 import { availableParallelism } from 'node:os';
-
-/** 'auto' once the coefficient engine registers it (it picks the fastest exact engine per config), else 'dense'. */
-export const defaultEngineName = engineNames.includes('auto') ? 'auto' : 'dense';
 
 export function parseWorkers(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
@@ -25,20 +21,17 @@ export function parseWorkers(text: string | undefined): number {
   return n;
 }
 
-/**
- * The engine a sweep runs on: `--engine` for the synthetic experiment; real-data sweeps have one engine (the CNN
- * engine), so an explicit other `--engine` is an error.
- */
-export function sweepEngine(plan: AnySweepPlan, engine: string, explicit: boolean): string {
-  const only = planFamily(plan).engine;
-  if (only === null) {
-    getEngine(engine);
-    return engine;
+/** The engine a sweep runs on: `--engine` when given (one of the study's), else the study's default. */
+export function sweepEngine(plan: SweepPlan, engine: string | undefined): string {
+  const study = planStudy(plan);
+  if (engine === undefined) return study.defaultEngine;
+  if (study.engines.length === 1 && engine !== study.engines[0]) {
+    throw new UserError(`--engine: ${study.adjective} sweeps run on the "${study.engines[0]}" engine (got "${engine}"); omit --engine`);
   }
-  if (explicit && engine !== only) {
-    throw new UserError(`--engine: real-data sweeps run on the CNN engine "${only}" (got "${engine}"); omit --engine`);
+  if (!study.engines.includes(engine)) {
+    throw new UserError(`--engine: unknown engine "${engine}" for a ${study.adjective} sweep (allowed: ${study.engines.join(', ')})`);
   }
-  return only;
+  return engine;
 }
 
 export function makeQueue(workers: number): JobQueue {
@@ -105,7 +98,7 @@ interface SweepFlags {
   out: string;
   workers?: string;
   queue?: string;
-  engine: string;
+  engine?: string;
   progress: boolean;
 }
 
@@ -117,15 +110,15 @@ export function registerSweep(program: Command): void {
     .requiredOption('--out <dir>', 'results directory; re-running into it resumes the sweep')
     .option('--workers <n>', 'worker threads (default: all cores; 0 runs in this thread)')
     .option('--queue <url>', `run the jobs on \`paratransfer worker\` processes through Redis: ${queueHelp}`)
-    .option('--engine <name>', `training engine (${engineNames.join(', ')}; real-data sweeps: cnn)`, defaultEngineName)
+    .option('--engine <name>', "training engine, one of the study's (default: the study's default, e.g. auto)")
     .option('--no-progress', 'never show a progress bar')
-    .action(async (file: string, flags: SweepFlags, command: Command) => {
+    .action(async (file: string, flags: SweepFlags) => {
       if (flags.queue !== undefined && flags.workers !== undefined) {
         throw new UserError('--workers and --queue exclude each other: with --queue, jobs run on `paratransfer worker` processes');
       }
       const workers = parseWorkers(flags.workers);
-      const { plan, text } = loadAnySweepSpec(file);
-      const engine = sweepEngine(plan, flags.engine, command.getOptionValueSource('engine') === 'cli');
+      const { plan, text } = loadSweepSpec(file);
+      const engine = sweepEngine(plan, flags.engine);
       const target = flags.queue === undefined ? undefined : parseQueueUrl(flags.queue);
       let summary: SweepSummary;
       let path: string;

@@ -6,7 +6,7 @@ import { engineNames, getEngine } from '../engine/registry.js';
 import { getTensor, readSafetensors, tensorAsFloat64, writeSafetensors, type SafetensorsFile } from '../io/safetensors.js';
 import { UserError } from '../util/errors.js';
 import { progressBar } from './progress.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 
 /** A number typed on the command line, then checked by the same rule as the config key of that name. */
 const numberText = z.string().transform((s) => (s.trim() === '' ? NaN : Number(s)));

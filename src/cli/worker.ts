@@ -4,7 +4,7 @@ import { workerDefaults } from '../sweep/distributed/protocol.js';
 import { parseQueueUrl, redact, type RedisTarget } from '../sweep/distributed/url.js';
 import { QueueWorker } from '../sweep/distributed/worker.js';
 import { UserError } from '../util/errors.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 
 /** An integer flag in [min, max], or a one-line error naming it. */
 export function intFlag(name: string, text: string | undefined, min: number, max: number, fallback: number): number {

@@ -1,6 +1,7 @@
-import type { ExperimentConfig } from './schema.js';
+import type { ConfigFamily, Preset as StudyPreset } from '../study/types.js';
+import { experimentKeys, experimentSchema, experimentShape, type ExperimentConfig } from './schema.js';
 
-/** The reference defaults of SPEC §6 (the positive-transfer regime). */
+/** The reference defaults (the positive-transfer regime of docs/model.md). */
 export const defaultConfig: ExperimentConfig = {
   d: 2000,
   n1: 200,
@@ -29,28 +30,24 @@ export const defaultConfig: ExperimentConfig = {
   checkpoints: 12,
 };
 
-export interface Preset {
-  name: string;
-  description: string;
-  /** overrides of defaultConfig */
-  settings: Partial<ExperimentConfig>;
-}
+/** A preset of the synthetic experiment. */
+export type Preset = StudyPreset<ExperimentConfig>;
 
 export const presets: Preset[] = [
   {
     name: 'positive-transfer',
-    description: 'strong shared signal: inherited filters carry u and transfer clearly helps (SPEC §6)',
+    description: 'strong shared signal: inherited filters carry u and transfer clearly helps',
     settings: { uNorm: 2, v1Norm: 2, v2Norm: 1 },
   },
   {
     name: 'negative-transfer',
     description:
-      'weak shared signal, strong upstream-specific signal, large N₁: inherited filters hurt (SPEC §6)',
+      'weak shared signal, strong upstream-specific signal, large N₁: inherited filters hurt',
     settings: { uNorm: 0.3, v1Norm: 4, v2Norm: 2.5, n1: 800 },
   },
   {
     name: 'no-shared-signal',
-    description: 'u = 0: nothing useful to inherit, only memorised upstream noise (SPEC §6)',
+    description: 'u = 0: nothing useful to inherit, only memorised upstream noise',
     settings: { uNorm: 0, v2Norm: 2.5, steps: 100 },
   },
 ];
@@ -62,3 +59,13 @@ export function findPreset(name: string): Preset | undefined {
 export function presetConfig(preset: Preset): ExperimentConfig {
   return { ...defaultConfig, ...preset.settings };
 }
+
+/** The synthetic experiment's configs: keys, schema, defaults and presets (one loader serves every study). */
+export const experimentConfigs: ConfigFamily<ExperimentConfig> = {
+  presetNoun: 'preset',
+  keys: experimentKeys,
+  fields: experimentShape,
+  schema: experimentSchema,
+  defaults: defaultConfig,
+  presets,
+};

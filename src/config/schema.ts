@@ -1,24 +1,7 @@
 import { z } from 'zod';
+import { bool, num, oneOf } from './fields.js';
 
-/** A finite number in [min, max] whose error message names the allowed range. */
-function num(min: number, max: number, opts: { int?: boolean; minExclusive?: boolean } = {}) {
-  const lo = opts.minExclusive ? `(${min}` : `[${min}`;
-  const hi = max === Infinity ? '∞)' : `${max}]`;
-  const what = opts.int ? 'an integer' : 'a number';
-  const message = `must be ${what} in ${lo}, ${hi}`;
-  let s = z.number({ error: message }).refine(Number.isFinite, { message });
-  s = s.refine((x) => (opts.minExclusive ? x > min : x >= min) && x <= max, { message });
-  if (opts.int) s = s.refine(Number.isInteger, { message });
-  return s;
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
-}
-
-const bool = z.boolean({ error: 'must be true or false' });
-
-/** Every key of the synthetic experiment (SPEC §1–3). Names follow the paper. */
+/** Every key of the synthetic experiment (docs/model.md). Names follow the paper. */
 export const experimentShape = {
   /** ambient dimension d */
   d: num(2, 10_000_000, { int: true }),
@@ -45,7 +28,7 @@ export const experimentShape = {
   /** downstream noise level σ_{p,2} */
   sigmaP2: num(0, 1e6),
   /** label-flip probability p, in [0, 1/2) */
-  labelNoise: num(0, 0.5).refine((p) => p < 0.5, { message: 'must be a number in [0, 0.5)' }),
+  labelNoise: num(0, 0.5, { maxExclusive: true }),
   /** initialisation scale σ₀ */
   sigma0: num(0, 1e6),
   /** gradient-descent step size η */

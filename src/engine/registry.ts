@@ -2,13 +2,14 @@ import { UserError } from '../util/errors.js';
 import { autoEngine } from './auto.js';
 import { coefEngine } from './coef.js';
 import { denseEngine } from './dense.js';
+import { engineNames, type EngineName } from './names.js';
 import type { Engine } from './types.js';
 
-export const engines: Record<string, Engine> = { dense: denseEngine, coef: coefEngine, auto: autoEngine };
-export const engineNames = Object.keys(engines);
+export const engines: Record<EngineName, Engine> = { dense: denseEngine, coef: coefEngine, auto: autoEngine };
+export { engineNames };
 
 export function getEngine(name: string): Engine {
-  const e = engines[name];
+  const e = Object.hasOwn(engines, name) ? engines[name as EngineName] : undefined;
   if (!e) throw new UserError(`--engine: unknown engine "${name}" (allowed: ${engineNames.join(', ')})`);
   return e;
 }

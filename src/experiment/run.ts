@@ -10,9 +10,9 @@ import { errorRate } from '../model/cnn.js';
 import { freezeOf, inherit } from '../transfer/inherit.js';
 import { logCheckpoints } from '../util/math.js';
 import { Rng } from '../util/rng.js';
+import type { Phase } from '../study/types.js';
 
-export type Phase = 'upstream' | 'transfer' | 'scratch';
-export const phases: readonly Phase[] = ['upstream', 'transfer', 'scratch'];
+export { phases, type Phase } from '../study/types.js';
 
 /** One checkpoint of one run: SPEC §4's measures at step `step`. */
 export interface Checkpoint {

@@ -1,26 +1,18 @@
 import { z } from 'zod';
-import { loadWith, parseOverrideWith, validateWith, type ConfigFamily } from '../config/load.js';
+import { bool, num, oneOf } from '../config/fields.js';
+import { parseOverrideWith, validateWith } from '../config/validate.js';
+import type { ConfigFamily, Preset } from '../study/types.js';
 import { archNames } from './arch/index.js';
 import { realInheritances } from './transfer/inherit.js';
 
-const numberIn = (min: number, max: number, int = false, minExclusive = false) => {
-  const message = `must be ${int ? 'an integer' : 'a number'} in ${minExclusive ? '(' : '['}${min}, ${max === Infinity ? '∞)' : `${max}]`}`;
-  return z
-    .number({ error: message })
-    .refine((x) => Number.isFinite(x) && (minExclusive ? x > min : x >= min) && x <= max && (!int || Number.isInteger(x)), {
-      message,
-    });
-};
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
 const dataset = z
   .string({ error: 'must be mnist, fashion-mnist or a path to a .safetensors file' })
   .min(1, { error: 'must be mnist, fashion-mnist or a path to a .safetensors file' });
 const classList = z
-  .array(numberIn(0, 65535, true), { error: 'must be a list of class indices, e.g. [0, 1, 2]' })
+  .array(num(0, 65535, { int: true }), { error: 'must be a list of class indices, e.g. [0, 1, 2]' })
   .min(2, { error: 'must list at least 2 classes' });
 
-/** Every key of a real-data transfer run (SPEC §7). */
+/** Every key of a real-data transfer run (docs/model.md, real images). */
 export const realShape = {
   /** upstream dataset: mnist, fashion-mnist or a .safetensors file (X [N,C,H,W], y [N]) */
   upstreamData: dataset,
@@ -29,40 +21,40 @@ export const realShape = {
   downstreamData: dataset,
   downstreamClasses: classList,
   /** upstream training images per class (N₁ / classes) */
-  n1: numberIn(1, 1_000_000, true),
+  n1: num(1, 1_000_000, { int: true }),
   /** downstream training images per class (few labels: N₂ / classes) */
-  n2: numberIn(1, 1_000_000, true),
+  n2: num(1, 1_000_000, { int: true }),
   /** test images per class, both tasks */
-  nTest: numberIn(1, 1_000_000, true),
+  nTest: num(1, 1_000_000, { int: true }),
   /** probability that a training label is replaced by another class of the task (both tasks) */
-  labelNoise: numberIn(0, 1).refine((p) => p < 1, { message: 'must be a number in [0, 1)' }),
+  labelNoise: num(0, 1, { maxExclusive: true }),
   arch: oneOf(archNames),
   /** channels of the first stage (vgg, resnet) */
-  width: numberIn(1, 1024, true),
+  width: num(1, 1024, { int: true }),
   /** filters per class of the two-layer CNN */
-  m: numberIn(1, 10_000, true),
+  m: num(1, 10_000, { int: true }),
   /** patch side of the two-layer CNN */
-  patch: numberIn(1, 1024, true),
+  patch: num(1, 1024, { int: true }),
   optimizer: oneOf(['sgd', 'adam'] as const),
-  lr: numberIn(0, 100, false, true),
+  lr: num(0, 100, { minExclusive: true }),
   /** SGD momentum */
-  momentum: numberIn(0, 1).refine((x) => x < 1, { message: 'must be a number in [0, 1)' }),
+  momentum: num(0, 1, { maxExclusive: true }),
   /** L2 weight decay */
-  weightDecay: numberIn(0, 1),
-  batchSize: numberIn(1, 65_536, true),
+  weightDecay: num(0, 1),
+  batchSize: num(1, 65_536, { int: true }),
   /** upstream epochs */
-  epochs1: numberIn(0, 100_000, true),
+  epochs1: num(0, 100_000, { int: true }),
   /** downstream epochs (transfer and scratch) */
-  epochs2: numberIn(0, 100_000, true),
+  epochs2: num(0, 100_000, { int: true }),
   /** inheritance ratio α */
-  alpha: numberIn(0, 1),
+  alpha: num(0, 1),
   inheritance: oneOf(realInheritances),
   /** layers inherited whole by inheritance "layers" */
-  inheritLayers: numberIn(0, 1000, true),
-  freezeInherited: z.boolean({ error: 'must be true or false' }),
-  seed: numberIn(0, Number.MAX_SAFE_INTEGER, true),
+  inheritLayers: num(0, 1000, { int: true }),
+  freezeInherited: bool,
+  seed: num(0, Number.MAX_SAFE_INTEGER, { int: true }),
   /** evaluation points per phase after epoch 0 (evenly spaced epochs, always including the last) */
-  checkpoints: numberIn(1, 100_000, true),
+  checkpoints: num(1, 100_000, { int: true }),
 };
 
 export const realKeys = Object.keys(realShape) as (keyof typeof realShape)[];
@@ -118,11 +110,7 @@ export const realDefaults: RealConfig = {
   checkpoints: 10,
 };
 
-export interface RealPreset {
-  name: string;
-  description: string;
-  settings: Partial<RealConfig>;
-}
+export type RealPreset = Preset<RealConfig>;
 
 export const realPresets: RealPreset[] = [
   {
@@ -145,32 +133,17 @@ export const realPresets: RealPreset[] = [
   },
 ];
 
-export function findRealPreset(name: string): RealPreset | undefined {
-  return realPresets.find((p) => p.name === name);
-}
-
-export function realPresetConfig(p: RealPreset): RealConfig {
-  return { ...realDefaults, ...p.settings };
-}
-
-/** The real-data study as a config family: the same loader, messages and rules as the synthetic experiment. */
-export const realFamily: ConfigFamily<RealConfig> = {
+/** The real-data study's configs: the same loader, messages and rules as every study. */
+export const realConfigs: ConfigFamily<RealConfig> = {
   presetNoun: 'real-data preset',
   keys: realKeys,
+  fields: realShape,
   schema: realSchema,
   defaults: realDefaults,
-  presetNames: () => realPresets.map((p) => p.name),
-  presetConfig: (name) => {
-    const p = findRealPreset(name);
-    return p && realPresetConfig(p);
-  },
+  presets: realPresets,
 };
 
-export const validateRealConfig = (input: unknown, where = 'config'): RealConfig => validateWith(realFamily, input, where);
+export const validateRealConfig = (input: unknown, where = 'config'): RealConfig => validateWith(realConfigs, input, where);
 
 /** `key=value`, the value read as YAML (numbers, booleans, strings, lists such as [0, 1, 2]). */
 export const parseRealOverride = (text: string): [string, unknown] => parseOverrideWith(realKeys, text);
-
-/** `<preset|config.yaml>` plus `--set` overrides → a validated config (missing keys from the defaults). */
-export const loadRealConfig = (source: string, overrides: string[] = []): RealConfig =>
-  loadWith(realFamily, source, overrides);

@@ -1,5 +1,5 @@
-import type { RealResult, RealTimings, TaskSummary } from './run.js';
-import { realPhases, type CurvePoint } from './train.js';
+import { phases, type SummaryOptions } from '../study/types.js';
+import type { CurvePoint, RealResult, TaskSummary } from './types.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const int = (x: number) => x.toLocaleString('en-US');
@@ -21,7 +21,8 @@ function curveTable(title: string, rows: [string, CurvePoint[]][]): string[] {
 }
 
 /** The human-readable summary of `paratransfer real`. */
-export function formatRealSummary(r: RealResult, name: string, timings?: RealTimings): string {
+export function formatRealSummary(r: RealResult, opts: SummaryOptions): string {
+  const { source: name, timings } = opts;
   const c = r.config;
   const inh = r.inheritance;
   const lines: string[] = [];
@@ -44,7 +45,7 @@ export function formatRealSummary(r: RealResult, name: string, timings?: RealTim
   lines.push(`  ${''.padEnd(10)} optimiser ${c.optimizer} lr=${c.lr}${c.optimizer === 'sgd' ? ` momentum=${c.momentum}` : ''} weight decay=${c.weightDecay}, batch ${c.batchSize}`);
   lines.push('');
   lines.push('  run        test accuracy   test loss   train accuracy');
-  for (const ph of realPhases) {
+  for (const ph of phases) {
     const p = r[ph];
     lines.push(
       `  ${ph.padEnd(9)}  ${pct(p.testAccuracy).padStart(13)}   ${p.testLoss.toFixed(4).padStart(9)}   ${pct(p.trainAccuracy).padStart(14)}`,
@@ -66,7 +67,7 @@ export function formatRealSummary(r: RealResult, name: string, timings?: RealTim
   if (timings) {
     lines.push('');
     lines.push(
-      `  timings: upstream ${timings.upstream.toFixed(1)} s, transfer ${timings.transfer.toFixed(1)} s, scratch ${timings.scratch.toFixed(1)} s; ${int(Math.round(timings.imagesPerSecond))} training images/s`,
+      `  timings: ${phases.map((ph) => `${ph} ${(timings[ph] ?? 0).toFixed(1)} s`).join(', ')}; ${int(Math.round(timings.imagesPerSecond ?? 0))} training images/s`,
     );
   }
   return lines.join('\n');

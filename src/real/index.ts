@@ -1,4 +1,7 @@
-// The real-data study (SPEC §7) and its CNN engine: the public API.
+import { loadWith } from '../config/load.js';
+import { realConfigs, type RealConfig } from './config.js';
+
+// The real-data study (docs/real-data.md) and its CNN engine: the public API.
 export { runReal, type RealResult, type RealRun, type RealRunOptions, type RealProgress, type RealTimings, type TaskSummary } from './run.js';
 export {
   realShape,
@@ -6,16 +9,15 @@ export {
   realKeys,
   realDefaults,
   realPresets,
-  findRealPreset,
-  realPresetConfig,
+  realConfigs,
   validateRealConfig,
-  loadRealConfig,
   parseRealOverride,
   type RealConfig,
   type RealPreset,
 } from './config.js';
 export { formatRealSummary } from './format.js';
-export { trainPhase, evalEpochs, realPhases, type RealPhase, type RealPhaseResult, type CurvePoint } from './train.js';
+export { trainPhase, evalEpochs, type RealPhaseResult, type CurvePoint } from './train.js';
+export { realStudy } from './study.js';
 export { benchCnn, type CnnBenchOptions, type CnnBenchResult } from './bench.js';
 export { architecture, archNames, referenceCnn, vgg, resnet, twoLayer, describeArch, type ArchName, type ArchOptions } from './arch/index.js';
 export { openSource, safetensorsSource, builtinDatasets, type DataSource } from './data/sources.js';
@@ -35,3 +37,6 @@ export { Optimizer, type OptimizerConfig } from './nn/optim.js';
 export { plainBackend, wasmBackend, type Backend } from './nn/backend.js';
 export { serialRunner, threadedRunner, type Runner } from './nn/runner.js';
 export { kernelNames, type KernelName } from './nn/kernels.js';
+
+/** `<preset|config.yaml>` plus `--set` overrides → a validated real-data config (missing keys from the defaults). */
+export const loadRealConfig = (source: string, overrides: string[] = []): RealConfig => loadWith(realConfigs, source, overrides);

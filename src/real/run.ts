@@ -9,66 +9,12 @@ import { Model } from './nn/net.js';
 import { Optimizer, type OptimizerConfig } from './nn/optim.js';
 import { serialRunner, threadedRunner, type Runner } from './nn/runner.js';
 import { Session } from './nn/session.js';
-import { trainPhase, type RealPhase, type RealPhaseResult } from './train.js';
-import { frozenMasks, inheritInto, type InheritReport } from './transfer/inherit.js';
+import type { Phase } from '../study/types.js';
+import { trainPhase, type RealPhaseResult } from './train.js';
+import { frozenMasks, inheritInto } from './transfer/inherit.js';
+import type { RealRun, RealRunOptions, TaskSummary } from './types.js';
 
-export interface TaskSummary {
-  dataset: string;
-  classes: number[];
-  classNames: string[];
-  train: number;
-  test: number;
-  /** training labels changed by label noise */
-  flippedLabels: number;
-}
-
-export interface RealResult {
-  config: RealConfig;
-  architecture: { name: RealConfig['arch']; description: string; parameters: number };
-  data: { upstream: TaskSummary; downstream: TaskSummary };
-  upstream: RealPhaseResult;
-  transfer: RealPhaseResult;
-  scratch: RealPhaseResult;
-  /** accuracy gain of transfer over scratch (= err_scratch − err_transfer): > 0 positive, < 0 negative */
-  gain: number;
-  inheritance: InheritReport;
-}
-
-export interface RealTimings {
-  upstream: number;
-  transfer: number;
-  scratch: number;
-  total: number;
-  /** training images per second over the three phases (evaluation excluded from the count, not the time) */
-  imagesPerSecond: number;
-}
-
-export interface RealRun {
-  result: RealResult;
-  /** wall-clock seconds (never part of the deterministic result) */
-  timings: RealTimings;
-}
-
-export interface RealProgress {
-  phase: RealPhase;
-  /** training images processed so far over all phases */
-  images: number;
-  total: number;
-}
-
-export interface RealRunOptions {
-  /** threads including the main one (default: min(2, cores)); results do not depend on it */
-  threads?: number;
-  /** kernels: WebAssembly SIMD (default) or plain JS float32 loops (slow; for tests) */
-  backend?: 'wasm' | 'plain';
-  onProgress?: (p: RealProgress) => void;
-  /**
-   * Reuse this thread's recent upstream runs of the same upstream settings (sweeps over α, N₂ or any
-   * downstream key train each upstream network once per seed). Upstream training is a pure function of
-   * the keys it reads, so results are identical either way; only the upstream timing becomes 0.
-   */
-  reuseUpstream?: boolean;
-}
+export type { RealProgress, RealResult, RealRun, RealRunOptions, RealTimings, TaskSummary } from './types.js';
 
 /** The keys upstream training never reads: every other key (and any key added later) separates cache entries. */
 const downstreamOnlyKeys: readonly string[] = [
@@ -99,7 +45,7 @@ function summary(t: ImageTask): TaskSummary {
 }
 
 /**
- * The real-data transfer study (SPEC §7): train upstream on task 1; initialise the downstream network fresh,
+ * The real-data transfer study (docs/model.md, real images): train upstream on task 1; initialise the downstream network fresh,
  * inherit parts of the upstream network into a copy of that initialisation, and train both (transfer and
  * scratch) on task 2 with the same minibatch order. A pure function of the config (and the data files).
  */
@@ -134,7 +80,7 @@ export function runReal(c: RealConfig, opts: RealRunOptions = {}): RealRun {
   const total = c.epochs1 * task1.train.count + 2 * c.epochs2 * task2.train.count;
   let images = 0;
   const times = { upstream: 0, transfer: 0, scratch: 0 };
-  const phase = (name: RealPhase, model: Model, task: ImageTask, epochs: number, trainable?: (Uint8Array | null)[]) => {
+  const phase = (name: Phase, model: Model, task: ImageTask, epochs: number, trainable?: (Uint8Array | null)[]) => {
     const t0 = performance.now();
     const session = new Session(backend, model, runner, { batch: c.batchSize, shards: SHARDS });
     const r = trainPhase({
@@ -147,6 +93,7 @@ export function runReal(c: RealConfig, opts: RealRunOptions = {}): RealRun {
       batch: c.batchSize,
       order: new Rng(c.seed, `order:${name === 'upstream' ? 'upstream' : 'downstream'}`),
       checkpoints: c.checkpoints,
+      onCurvePoint: opts.onCheckpoint && ((point) => opts.onCheckpoint!(name, point)),
       onImages: (n) => {
         images += n;
         opts.onProgress?.({ phase: name, images, total });

@@ -2,33 +2,14 @@ import { DivergenceError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { Optimizer } from './nn/optim.js';
 import type { ImageSet, Session } from './nn/session.js';
+import type { Phase } from '../study/types.js';
+import type { CurvePoint, RealPhaseResult } from './types.js';
 
-export type RealPhase = 'upstream' | 'transfer' | 'scratch';
-export const realPhases: readonly RealPhase[] = ['upstream', 'transfer', 'scratch'];
 
-/** Test accuracy and losses after `epoch` epochs (epoch 0: the initialisation). */
-export interface CurvePoint {
-  epoch: number;
-  testAccuracy: number;
-  testLoss: number;
-  /** mean minibatch loss over that epoch (null at epoch 0) */
-  trainLoss: number | null;
-}
-
-export interface RealPhaseResult {
-  testAccuracy: number;
-  testLoss: number;
-  /** accuracy on the training set (against its possibly noisy labels) at the end */
-  trainAccuracy: number;
-  /** mean minibatch loss of the last epoch (null without training) */
-  trainLoss: number | null;
-  epochs: number;
-  steps: number;
-  curve: CurvePoint[];
-}
+export type { CurvePoint, RealPhaseResult } from './types.js';
 
 export interface PhaseSpec {
-  phase: RealPhase;
+  phase: Phase;
   session: Session;
   optimizer: Optimizer;
   train: ImageSet;
@@ -41,6 +22,8 @@ export interface PhaseSpec {
   checkpoints: number;
   /** called after every step with the images of that step */
   onImages?: (images: number) => void;
+  /** called with each evaluation point as soon as it is measured */
+  onCurvePoint?: (point: CurvePoint) => void;
 }
 
 /** The epochs (after 0) at which a phase is evaluated: evenly spaced, always including the last. */
@@ -59,7 +42,9 @@ export function trainPhase(p: PhaseSpec): RealPhaseResult {
   const curve: CurvePoint[] = [];
   const record = (epoch: number, trainLoss: number | null) => {
     const e = session.evaluate(test);
-    curve.push({ epoch, testAccuracy: e.accuracy, testLoss: e.loss, trainLoss });
+    const point = { epoch, testAccuracy: e.accuracy, testLoss: e.loss, trainLoss };
+    curve.push(point);
+    p.onCurvePoint?.(point);
   };
   record(0, null);
   let steps = 0;

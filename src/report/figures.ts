@@ -1,50 +1,14 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
-import type { Phase } from '../experiment/run.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { ExperimentResult } from '../experiment/run.js';
 import type { FeatureMeasures, GroupMeasures } from '../measure/features.js';
-import { column, toCsv, type Cell, type RunRecord, type Table } from '../sweep/export.js';
-import type { FamilyName } from '../sweep/family.js';
-import type { Predictor } from '../sweep/predict.js';
+import type { AnyStudy, Phase } from '../study/types.js';
+import { column, toCsv, type Cell, type Predictor, type RunRecord, type Table } from '../sweep/export.js';
+import type { StudyConfig } from '../sweep/grid.js';
 import { tInterval } from '../sweep/stats.js';
 
-/** Axis labels in the paper's notation. */
-export const factorLabel: Partial<Record<ConfigKey, string>> = {
-  alpha: 'inheritance ratio α',
-  n1: 'upstream samples N₁',
-  n2: 'downstream samples N₂',
-  uNorm: 'shared signal ‖u‖',
-  v1Norm: 'upstream-specific signal ‖v₁‖',
-  v2Norm: 'downstream-specific signal ‖v₂‖',
-  sigmaP1: 'upstream noise σₚ,₁',
-  sigmaP2: 'downstream noise σₚ,₂',
-  d: 'dimension d',
-  labelNoise: 'label noise p',
-  m: 'filters per class m',
-};
-const label = (k: ConfigKey) => factorLabel[k] ?? k;
-
-/** Axis labels of the real-data study's keys (its sample counts are per class). */
-export const realFactorLabel: Record<string, string> = {
-  alpha: 'inheritance ratio α',
-  n1: 'upstream training images per class',
-  n2: 'downstream training images per class',
-  nTest: 'test images per class',
-  labelNoise: 'label noise p',
-  width: 'channels of the first stage',
-  m: 'filters per class m',
-  patch: 'patch side',
-  lr: 'step size',
-  momentum: 'momentum',
-  weightDecay: 'weight decay',
-  batchSize: 'batch size',
-  epochs1: 'upstream epochs',
-  epochs2: 'downstream epochs',
-  inheritLayers: 'layers inherited whole',
-};
-
-/** The axis label of a config key of either family. */
-export const factorLabelOf = (family: FamilyName, key: string): string =>
-  (family === 'real' ? realFactorLabel[key] : factorLabel[key as ConfigKey]) ?? key;
+/** The axis label of a study's config key. */
+export const factorLabelOf = (study: AnyStudy, key: string): string => study.factorLabels[key] ?? key;
 
 export interface FigureData {
   spec: TopLevelSpec;
@@ -96,102 +60,89 @@ function layered(title: string, rows: Row[], layer: unknown[], size: { width: nu
   } as unknown as TopLevelSpec;
 }
 
-const runColors = { domain: ['transfer', 'scratch', 'Bayes error p'], range: ['#1f77b4', '#d62728', '#7f7f7f'] };
+const runColors = { domain: ['transfer', 'scratch'], range: ['#1f77b4', '#d62728'] };
 const theoryColors = { domain: ['transfer (theory)', 'scratch (theory)'], range: ['#6baed6', '#fc9272'] };
-
-/**
- * Test error against one factor: transfer vs scratch, mean over seeds with 95% t-intervals.
- * `noisy`: error against the observed labels, with the Bayes error p drawn for comparison.
- */
-export function errorVsFactor(
-  agg: Table,
-  factor: ConfigKey,
-  opts: { log?: boolean; noisy?: boolean; title: string; panels?: string[] | null },
-): FigureData {
-  const measure = opts.noisy ? 'testErrorNoisy' : 'testError';
-  const xs = column(agg, factor);
-  const rows: Row[] = [];
-  // With panels (the sweep's other axes), every row says which one it belongs to.
-  const at = panelField(opts.panels);
-  xs.forEach((x, i) => {
-    for (const run of ['transfer', 'scratch']) {
-      rows.push({
-        [factor]: x,
-        ...at(i),
-        run,
-        mean: column(agg, `${run}.${measure}.mean`)[i],
-        lo: column(agg, `${run}.${measure}.lo`)[i],
-        hi: column(agg, `${run}.${measure}.hi`)[i],
-        seeds: column(agg, 'seeds')[i],
-      });
-    }
-    if (opts.noisy) {
-      rows.push({ [factor]: x, ...at(i), run: 'Bayes error p', mean: column(agg, 'labelNoise')[i], lo: null, hi: null, seeds: null });
-    }
-    // The theory's predicted clean errors (docs/theory.md), drawn dashed over the measurements.
-    if (!opts.noisy && agg.columns.includes('predicted.predictedTransferError')) {
-      for (const run of ['transfer', 'scratch']) {
-        const key = run === 'transfer' ? 'predictedTransferError' : 'predictedScratchError';
-        rows.push({ [factor]: x, ...at(i), run: `${run} (theory)`, mean: column(agg, `predicted.${key}`)[i], lo: null, hi: null, seeds: null });
-      }
-    }
-  });
-  const hasTheory = rows.some((r) => String(r.run).endsWith('(theory)'));
-  const scale = opts.log ? { type: 'log', nice: false, padding: 12 } : { zero: false };
-  const x = { field: factor, type: 'quantitative', title: label(factor), scale };
-  const runs = opts.noisy
-    ? runColors
-    : hasTheory
-      ? { domain: [...runColors.domain.slice(0, 2), ...theoryColors.domain], range: [...runColors.range.slice(0, 2), ...theoryColors.range] }
-      : { domain: runColors.domain.slice(0, 2), range: runColors.range.slice(0, 2) };
-  const color = { field: 'run', type: 'nominal', title: null, scale: runs };
-  const yTitle = opts.noisy ? 'test error (observed labels)' : 'test error (clean)';
-  const spec = layered(
-    opts.title,
-    rows,
-    [
-      {
-        mark: { type: 'errorbar', ticks: true },
-        encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color },
-      },
-      {
-        mark: { type: 'line', point: true },
-        encoding: {
-          x,
-          y: { field: 'mean', type: 'quantitative', title: yTitle },
-          color,
-          strokeDash: {
-            condition: { test: "datum.run === 'Bayes error p' || indexof(datum.run, '(theory)') >= 0", value: [4, 3] },
-            value: [1, 0],
-          },
-        },
-      },
-    ],
-    { width: 360, height: 240 },
-    opts.panels,
-  );
-  return { spec, csv: toCsv(tableOf(rows)) };
-}
+const referenceColor = '#7f7f7f';
 
 export interface FactorFigureOptions {
   title: string;
-  family: FamilyName;
+  study: AnyStudy;
   log?: boolean;
   /** the panel of each aggregated row (panelLabels), to split by the sweep's other axes */
   panels?: string[] | null;
 }
 
-/** Mean lines with their 95% bands over seeds: the body of the accuracy and gain figures. */
+export interface MeasureFigureOptions extends FactorFigureOptions {
+  /** another measure of the phases than the study's own (e.g. the error against observed labels), with its title */
+  measure?: { key: string; label: string };
+  /** a reference line read from a config column, e.g. the Bayes error p */
+  reference?: { label: string; column: string };
+}
+
+/** A fraction's interval clamped to [0, 1]: a t-interval over few seeds can leave it, an error or accuracy cannot. */
+const clamp01 = (x: Cell) => (typeof x === 'number' ? Math.min(1, Math.max(0, x)) : x);
+
+/**
+ * The study's measure (test error, test accuracy) of transfer and scratch against one factor: mean over seeds and
+ * the 95% band; dashed, the theory's prediction of it when the aggregate carries one, and an optional reference line.
+ */
+export function measureVsFactor(agg: Table, factor: string, opts: MeasureFigureOptions): FigureData {
+  const { study } = opts;
+  const key = opts.measure?.key ?? study.measure.key;
+  const predicted = opts.measure ? undefined : study.measure.predicted;
+  const rows: Row[] = [];
+  // With panels (the sweep's other axes), every row says which one it belongs to.
+  const at = panelField(opts.panels);
+  column(agg, factor).forEach((x, i) => {
+    for (const run of ['transfer', 'scratch'] as const) {
+      rows.push({
+        [factor]: x,
+        ...at(i),
+        run,
+        mean: column(agg, `${run}.${key}.mean`)[i],
+        lo: clamp01(column(agg, `${run}.${key}.lo`)[i]),
+        hi: clamp01(column(agg, `${run}.${key}.hi`)[i]),
+        seeds: column(agg, 'seeds')[i],
+      });
+      const theory = predicted?.[run];
+      if (theory && agg.columns.includes(`predicted.${theory}`)) {
+        rows.push({ [factor]: x, ...at(i), run: `${run} (theory)`, mean: column(agg, `predicted.${theory}`)[i], lo: null, hi: null, seeds: null });
+      }
+    }
+    if (opts.reference) {
+      rows.push({ [factor]: x, ...at(i), run: opts.reference.label, mean: column(agg, opts.reference.column)[i], lo: null, hi: null, seeds: null });
+    }
+  });
+  const present = new Set(rows.map((r) => r.run));
+  const domain = [...runColors.domain, ...theoryColors.domain, ...(opts.reference ? [opts.reference.label] : [])];
+  const range = [...runColors.range, ...theoryColors.range, referenceColor];
+  const keep = domain.map((d, i) => [d, range[i]] as const).filter(([d]) => present.has(d));
+  const color = {
+    field: 'run',
+    type: 'nominal',
+    title: null,
+    scale: { domain: keep.map(([d]) => d), range: keep.map(([, r]) => r) },
+    // the band layer would otherwise fade the legend's symbols
+    legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+  };
+  const dashed = rows.filter((r) => r.lo === null && r.seeds === null).length > 0;
+  const spec = bandFigure(rows, factor, opts, { title: opts.measure?.label ?? study.measure.label, format: study.measure.axisFormat, dashed }, color);
+  return { spec, csv: toCsv(tableOf(rows)) };
+}
+
+/** Mean lines with their 95% bands over seeds: the body of the measure and gain figures. */
 function bandFigure(
   rows: Row[],
   factor: string,
   opts: FactorFigureOptions,
-  y: { title: string; format?: string; zeroRule?: boolean },
+  y: { title: string; format?: string; zeroRule?: boolean; dashed?: boolean },
   color: Record<string, unknown>,
 ): TopLevelSpec {
   const scale = opts.log ? { type: 'log', nice: false, padding: 12 } : { zero: false };
-  const x = { field: factor, type: 'quantitative', title: factorLabelOf(opts.family, factor), scale };
+  const x = { field: factor, type: 'quantitative', title: factorLabelOf(opts.study, factor), scale };
   const axis = y.format ? { format: y.format } : {};
+  // Lines without a band (theory, reference) are dashed.
+  const strokeDash = y.dashed ? { strokeDash: { condition: { test: 'datum.seeds === null', value: [4, 3] }, value: [1, 0] } } : {};
   const layer = [
     ...(y.zeroRule ? [{ mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { y: { datum: 0 } } }] : []),
     {
@@ -200,50 +151,15 @@ function bandFigure(
     },
     {
       mark: { type: 'line', point: true },
-      encoding: { x, y: { field: 'mean', type: 'quantitative', title: y.title, axis, scale: { zero: false } }, color },
+      encoding: { x, y: { field: 'mean', type: 'quantitative', title: y.title, axis, scale: { zero: false } }, color, ...strokeDash },
     },
   ];
   return layered(opts.title, rows, layer, { width: 360, height: 240 }, opts.panels);
 }
 
 /**
- * Test accuracy of transfer and scratch against one factor (real-data sweeps): mean over seeds and the 95%
- * t-interval as a band.
- */
-const clamp01 = (x: Cell) => (typeof x === 'number' ? Math.min(1, Math.max(0, x)) : x);
-
-export function accuracyVsFactor(agg: Table, factor: string, opts: FactorFigureOptions): FigureData {
-  const rows: Row[] = [];
-  const at = panelField(opts.panels);
-  column(agg, factor).forEach((x, i) => {
-    for (const run of ['transfer', 'scratch']) {
-      rows.push({
-        [factor]: x,
-        ...at(i),
-        run,
-        mean: column(agg, `${run}.testAccuracy.mean`)[i],
-        // a t-interval over few seeds can leave [0, 1]; an accuracy cannot (aggregate.csv keeps it as computed)
-        lo: clamp01(column(agg, `${run}.testAccuracy.lo`)[i]),
-        hi: clamp01(column(agg, `${run}.testAccuracy.hi`)[i]),
-        seeds: column(agg, 'seeds')[i],
-      });
-    }
-  });
-  const color = {
-    field: 'run',
-    type: 'nominal',
-    title: null,
-    scale: { domain: runColors.domain.slice(0, 2), range: runColors.range.slice(0, 2) },
-    // the band layer would otherwise fade the legend's symbols
-    legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
-  };
-  const spec = bandFigure(rows, factor, opts, { title: 'test accuracy', format: '.0%' }, color);
-  return { spec, csv: toCsv(tableOf(rows)) };
-}
-
-/**
  * The transfer gain Δ against one factor, mean over seeds with its 95% band and the line Δ = 0 (above: positive
- * transfer). Real data: Δ = acc_transfer − acc_scratch; synthetic: err_scratch − err_transfer (the same sign).
+ * transfer), in the study's own orientation (err_scratch − err_transfer, acc_transfer − acc_scratch: the same sign).
  */
 export function gainVsFactor(agg: Table, factor: string, opts: FactorFigureOptions): FigureData {
   const at = panelField(opts.panels);
@@ -257,11 +173,11 @@ export function gainVsFactor(agg: Table, factor: string, opts: FactorFigureOptio
     seeds: column(agg, 'seeds')[i],
     negativeFraction: column(agg, 'negativeFraction')[i],
   }));
-  const real = opts.family === 'real';
+  const { measure } = opts.study;
   // short enough to fit along the plot's height (the caption spells it out)
-  const title = real ? 'gain Δ = acc_t − acc_s' : 'gain Δ = err_s − err_t';
+  const title = `gain Δ = ${measure.gainShort}`;
   const color = { field: 'run', type: 'nominal', title: null, legend: null, scale: { domain: ['gain'], range: ['#6a3d9a'] } };
-  const spec = bandFigure(rows, factor, opts, { title, format: real ? '+.1~%' : undefined, zeroRule: true }, color);
+  const spec = bandFigure(rows, factor, opts, { title, format: measure.gainFormat, zeroRule: true }, color);
   return { spec, csv: toCsv(tableOf(rows)) };
 }
 
@@ -291,9 +207,9 @@ function spaced(a: number, b: number, n: number, log: boolean): number[] {
  * predicted regime between positive and negative. Works for boundaries of any orientation; drawn as dots.
  */
 export function predictedBoundary(
-  cfg: ExperimentConfig,
-  xKey: ConfigKey,
-  yKey: ConfigKey,
+  cfg: StudyConfig,
+  xKey: string,
+  yKey: string,
   xr: [number, number, boolean],
   yr: [number, number, boolean],
   predictor: Predictor,
@@ -330,10 +246,10 @@ export function predictedBoundary(
  */
 export function phaseDiagram(
   agg: Table,
-  cfg: ExperimentConfig,
-  xKey: ConfigKey,
-  yKey: ConfigKey,
-  opts: { xLog?: boolean; yLog?: boolean; title: string; predictor?: Predictor },
+  cfg: StudyConfig,
+  xKey: string,
+  yKey: string,
+  opts: { study: AnyStudy; xLog?: boolean; yLog?: boolean; title: string; predictor?: Predictor },
 ): FigureData {
   const xs = column(agg, xKey) as number[];
   const ys = column(agg, yKey) as number[];
@@ -387,9 +303,9 @@ export function phaseDiagram(
         data: { values: cells },
         mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
-          x: { field: 'x0', type: 'quantitative', title: label(xKey), scale: xScale },
+          x: { field: 'x0', type: 'quantitative', title: factorLabelOf(opts.study, xKey), scale: xScale },
           x2: { field: 'x1' },
-          y: { field: 'y0', type: 'quantitative', title: label(yKey), scale: yScale },
+          y: { field: 'y0', type: 'quantitative', title: factorLabelOf(opts.study, yKey), scale: yScale },
           y2: { field: 'y1' },
           color: {
             field: 'gain',
@@ -449,7 +365,7 @@ const classMean = (p: { pos: number | null; neg: number | null }) =>
  * of the two classes) and noise memorisation, for the inherited and fresh filters of the transfer run and for
  * the scratch run.
  */
-export function dynamics(records: readonly RunRecord[], opts: { title: string }): FigureData {
+export function dynamics(records: readonly RunRecord<ExperimentConfig, ExperimentResult>[], opts: { title: string }): FigureData {
   type Series = { group: string; pick: (f: FeatureMeasures) => GroupMeasures | undefined; phase: Phase };
   const series: Series[] = [
     { group: 'upstream', phase: 'upstream', pick: (f) => f.all },

@@ -1,5 +1,5 @@
 import { column, type Cell, type Table } from '../sweep/export.js';
-import { planFamily, showValue, type AnySweepPlan } from '../sweep/grid.js';
+import { planStudy, showValue, type SweepPlan } from '../sweep/grid.js';
 import type { NamedSweep } from './paper.js';
 import type { FigureFiles } from './render.js';
 
@@ -35,7 +35,7 @@ export interface Agreement {
 
 export interface SweepSection {
   sweep: Pick<NamedSweep, 'name' | 'title' | 'description'>;
-  plan: AnySweepPlan;
+  plan: SweepPlan;
   agg: Table;
   figures: FigureFiles[];
   runs: number;
@@ -66,8 +66,8 @@ function figureHtml(f: FigureFiles): string {
 <figcaption>${esc(f.caption)} <span class="links">${links}</span></figcaption></figure>`;
 }
 
-function settingsHtml(plan: AnySweepPlan): string {
-  const { configs } = planFamily(plan);
+function settingsHtml(plan: SweepPlan): string {
+  const { configs } = planStudy(plan);
   const axisKeys = new Set<string>(plan.axes.flatMap((a) => a.keys));
   const base = plan.base as Record<string, unknown>;
   const defaults = configs.defaults as Record<string, unknown>;
@@ -85,22 +85,11 @@ function settingsHtml(plan: AnySweepPlan): string {
   return `<p class="settings"><b>fixed:</b> ${cells}<br><b>grid:</b> ${axes || '—'}<br><b>seeds:</b> ${plan.seeds.join(', ')}</p>`;
 }
 
-/** The per-phase measures of the table: errors (synthetic) or accuracies (real data), with their column names. */
-const tableMeasures = {
-  synthetic: [
-    ['transfer error', 'transfer.testError'],
-    ['scratch error', 'scratch.testError'],
-  ],
-  real: [
-    ['upstream accuracy', 'upstream.testAccuracy'],
-    ['transfer accuracy', 'transfer.testAccuracy'],
-    ['scratch accuracy', 'scratch.testAccuracy'],
-  ],
-} as const;
-
-function tableHtml(agg: Table, plan: AnySweepPlan): string {
+function tableHtml(agg: Table, plan: SweepPlan): string {
   const axisKeys: string[] = plan.axes.flatMap((a) => a.keys);
-  const measures = tableMeasures[planFamily(plan).name];
+  const { measure, phases } = planStudy(plan);
+  // Each phase's measure: the errors (or accuracies) of upstream, transfer and scratch.
+  const measures = phases.map((ph) => [`${ph} ${measure.short}`, `${ph}.${measure.key}`] as const);
   const interval = (name: string, i: number) => {
     const m = column(agg, `${name}.mean`)[i];
     const lo = column(agg, `${name}.lo`)[i];
@@ -168,7 +157,7 @@ export function reportHtml(r: ReportInput): string {
     `<h1>Partial parameter transfer: the synthetic study</h1>
 <p>Reproduction of the synthetic experiments of “Towards Understanding Feature Learning in Parameter Transfer”
 (arXiv:2509.22056) with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)}),
-${r.mode === 'quick' ? '<b>quick</b> profile (small problems, few seeds)' : '<b>full</b> profile (SPEC §6 sizes)'}:
+${r.mode === 'quick' ? '<b>quick</b> profile (small problems, few seeds)' : '<b>full</b> profile (the reference sizes of docs/model.md)'}:
 ${runs} paired runs (upstream, transfer, scratch) in ${r.sections.length} sweeps, ${runSeconds.toFixed(0)} s of training in
 worker threads (a run shared by two sweeps counts twice); this invocation took ${r.seconds.toFixed(0)} s${
       r.failures ? `, <b>${r.failures} failed runs</b> (see the sweep stores)` : ''
@@ -227,16 +216,13 @@ export interface SweepReportInput {
 /** The report of one sweep directory (`paratransfer report DIR`): settings, figures and table, self-contained. */
 export function sweepReportHtml(r: SweepReportInput): string {
   const s = r.section;
-  const real = planFamily(s.plan).name === 'real';
-  const measures = real
-    ? `Accuracies are test accuracies (clean test labels); gain Δ = acc<sub>transfer</sub> − acc<sub>scratch</sub>
-(&gt; 0: positive transfer); every run trains upstream, transfer and scratch networks on the real images (SPEC §7).`
-    : `Errors are clean test errors (against the true labels); gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>${
-        s.agg.columns.includes('predicted.regime') ? '; Γ and the predicted regime come from the theory (docs/theory.md)' : ''
-      }.`;
+  const study = planStudy(s.plan);
+  const { measure } = study;
+  const theory = s.agg.columns.includes('predicted.regime') ? '; Γ and the predicted regime come from the theory (docs/theory.md)' : '';
+  const measures = `${esc(measure.description)}; gain Δ = ${esc(measure.gain)} (&gt; 0: positive transfer)${theory}.`;
   return page(
     `paratransfer: sweep ${s.sweep.name}`,
-    `<h1>Sweep <code>${esc(s.sweep.name)}</code>: ${real ? 'real-data transfer' : 'synthetic experiment'}</h1>
+    `<h1>Sweep <code>${esc(s.sweep.name)}</code>: ${esc(study.title)}</h1>
 <p>${s.runs} of ${s.expected} paired runs (upstream, transfer, scratch) from <code>${esc(r.dir)}</code>, ${s.runSeconds.toFixed(0)} s of
 training in worker threads, with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)})${
       r.failures ? `; <b>${r.failures} runs failed</b> (rerun the sweep to retry them)` : ''

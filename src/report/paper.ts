@@ -16,7 +16,7 @@ export interface NamedSweep {
   figures: FigurePlan[];
 }
 
-/** Problem sizes: --quick (minutes on 2 cores) and full (SPEC §6 reference sizes, paper-grade seeds and grids). */
+/** Problem sizes: --quick (minutes on 2 cores) and full (the reference sizes of docs/model.md, paper-grade seeds and grids). */
 interface Profile {
   size: Partial<ExperimentConfig>;
   seeds: number;
@@ -46,7 +46,7 @@ const profiles: Record<'quick' | 'full', Profile> = {
 /**
  * The paper's synthetic study as named sweeps: one per factor (α, N₁, ‖u‖, σₚ,₁, σₚ,₂, d, p), two phase
  * diagrams, and the negative-transfer, no-shared-signal and label-noise cases. Every sweep starts from a preset
- * of SPEC §6 at the profile's size; ranges are relative to that size.
+ * of docs/model.md at the profile's size; ranges are relative to that size.
  */
 export function paperSweeps(mode: 'quick' | 'full'): NamedSweep[] {
   const p = profiles[mode];
@@ -157,7 +157,7 @@ export function paperSweeps(mode: 'quick' | 'full'): NamedSweep[] {
       name: 'negative-transfer',
       title: 'Negative transfer',
       description:
-        'Weak shared signal, strong upstream-specific signal, 4× upstream data (SPEC §6): the more is inherited, the worse.',
+        'Weak shared signal, strong upstream-specific signal, 4× upstream data: the more is inherited, the worse.',
       spec: {
         name: 'negative-transfer',
         base: 'negative-transfer',
@@ -170,7 +170,7 @@ export function paperSweeps(mode: 'quick' | 'full'): NamedSweep[] {
     {
       name: 'no-shared-signal',
       title: 'No shared signal (u = 0)',
-      description: 'Nothing useful to inherit, only memorised upstream noise (SPEC §6).',
+      description: 'Nothing useful to inherit, only memorised upstream noise.',
       spec: {
         name: 'no-shared-signal',
         base: 'no-shared-signal',

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ExperimentConfig } from '../config/schema.js';
+import type { ExperimentResult } from '../experiment/run.js';
+import { syntheticStudy } from '../experiment/study.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import {
   aggregateTable,
@@ -12,24 +12,28 @@ import {
   runRecords,
   runTable,
   toCsv,
+  type Predictor,
   type RunRecord,
 } from '../sweep/export.js';
 import { expandJobs, type SweepPlan } from '../sweep/grid.js';
-import type { Predictor } from '../sweep/predict.js';
 import type { SweepSummary, SweepTarget } from '../sweep/run.js';
 import { parseSweepSpec } from '../sweep/spec.js';
 import { SweepStore } from '../sweep/store.js';
-import { dynamics, errorVsFactor, phaseDiagram, type FigureData } from './figures.js';
+import { dynamics, measureVsFactor, phaseDiagram, type FigureData } from './figures.js';
 import { reportHtml, type Agreement, type SweepSection } from './html.js';
 import { paperSweeps, type FigurePlan, type NamedSweep } from './paper.js';
 import { writeFigure, type FigureFiles } from './render.js';
+
+/** A stored run of the synthetic experiment, parsed. */
+type SyntheticRecord = RunRecord<ExperimentConfig, ExperimentResult>;
 
 export interface ReproduceOptions {
   out: string;
   mode: 'quick' | 'full';
   engine: string;
   version: string;
-  predictor?: Predictor;
+  /** another theory than the study's own (null: none) */
+  predictor?: Predictor | null;
   bayesTolerance?: number;
   /** runs the sweeps (the CLI passes its worker pool with a progress bar) */
   execute: (targets: SweepTarget[]) => Promise<SweepSummary>;
@@ -48,7 +52,7 @@ function figureFor(
   plan: FigurePlan,
   sweep: NamedSweep,
   base: ExperimentConfig,
-  records: RunRecord[],
+  records: SyntheticRecord[],
   agg: ReturnType<typeof aggregateTable>,
   predictor: Predictor | undefined,
 ): { name: string; title: string; caption: string; data: FigureData } {
@@ -60,7 +64,14 @@ function figureFor(
       caption:
         `${sweep.title}: test error ${plan.noisy ? 'against the observed labels (dashed: the Bayes error p)' : '(clean)'} ` +
         'of transfer and scratch, mean and 95% interval over seeds.',
-      data: errorVsFactor(agg, plan.factor, { log: plan.log, noisy: plan.noisy, title: sweep.title }),
+      data: measureVsFactor(agg, plan.factor, {
+        study: syntheticStudy,
+        log: plan.log,
+        title: sweep.title,
+        ...(plan.noisy
+          ? { measure: { key: 'testErrorNoisy', label: 'test error (observed labels)' }, reference: { label: 'Bayes error p', column: 'labelNoise' } }
+          : {}),
+      }),
     };
   }
   if (plan.kind === 'phase') {
@@ -70,7 +81,7 @@ function figureFor(
       caption:
         `${sweep.title}: mean transfer gain Δ per cell (blue positive, red negative transfer); ` +
         `+/− the predicted regime per cell${predictor ? ', black dots the predicted boundary Γ = threshold' : ''}.`,
-      data: phaseDiagram(agg, base, plan.x, plan.y, { xLog: plan.xLog, yLog: plan.yLog, title: sweep.title, predictor }),
+      data: phaseDiagram(agg, base, plan.x, plan.y, { study: syntheticStudy, xLog: plan.xLog, yLog: plan.yLog, title: sweep.title, predictor }),
     };
   }
   const at = Object.entries(plan.at) as [keyof ExperimentConfig, unknown][];
@@ -102,7 +113,7 @@ function agreementOf(sections: SweepSection[], theoryFit?: Agreement['theoryFit'
     const t = s.agg;
     if (!t.columns.includes('predicted.regime')) return null;
     t.rows.forEach((_, i) => {
-      const key = canonicalKey(t, i);
+      const key = canonicalKey(syntheticStudy, t, i);
       seen.set(key, {
         gamma: column(t, 'predicted.gamma')[i] as number,
         regime: column(t, 'predicted.regime')[i] as string,
@@ -133,26 +144,12 @@ function agreementOf(sections: SweepSection[], theoryFit?: Agreement['theoryFit'
   };
 }
 
-/** If the theory module offers `fitConstants(observations)` and `agreementRate`, report its own fit too. */
-async function theoryFitOf(records: RunRecord[]): Promise<Agreement['theoryFit']> {
-  const url = new URL('../theory/index.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return undefined;
-  const mod = (await import(url.href)) as { fitConstants?: unknown; agreementRate?: unknown };
-  if (typeof mod.fitConstants !== 'function') return undefined;
-  const obs = records.map((r) => ({
-    config: r.config,
-    scratchError: r.result.scratch.testError,
-    transferError: r.result.transfer.testError,
-    nTest: r.config.nTest,
-  }));
-  try {
-    const constants = (mod.fitConstants as (o: unknown) => Record<string, number>)(obs);
-    const rate = mod.agreementRate as ((o: unknown, k: unknown) => number) | undefined;
-    const agreement = typeof rate === 'function' ? rate(obs, constants) : null;
-    return { constants, agreement };
-  } catch {
-    return undefined; // an optional extra: its absence must not sink the report
-  }
+/** The theory's own constants refitted to every run, and its agreement with them. */
+function theoryFitOf(records: SyntheticRecord[]): Agreement['theoryFit'] {
+  const fit = syntheticStudy.theory?.refit?.(
+    records.map((r) => ({ config: r.config, scratchError: r.result.scratch.testError, transferError: r.result.transfer.testError })),
+  );
+  return fit && { constants: fit.constants, agreement: fit.agreement };
 }
 
 /**
@@ -179,20 +176,22 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     const summary = await opts.execute(targets);
 
     const sections: SweepSection[] = [];
-    const allRecords: RunRecord[] = [];
+    const allRecords: SyntheticRecord[] = [];
+    const predictor = opts.predictor === null ? undefined : (opts.predictor ?? syntheticStudy.theory?.predict);
+    const tableOpts = { predictor: predictor ?? null, bayesTolerance: opts.bayesTolerance };
     const figDir = join(opts.out, 'figures');
     let figures = 0;
     for (const { plan, store, sweep } of targets) {
       const stored = store.runs();
-      const records = runRecords(plan, stored);
+      const records = runRecords(plan, stored) as SyntheticRecord[];
       allRecords.push(...records);
-      const agg = aggregateTable(records, { predictor: opts.predictor, bayesTolerance: opts.bayesTolerance });
-      writeFileAtomic(join(store.dir, 'runs.csv'), toCsv(runTable(records, opts.predictor)));
+      const agg = aggregateTable(syntheticStudy, records, tableOpts);
+      writeFileAtomic(join(store.dir, 'runs.csv'), toCsv(runTable(syntheticStudy, records, tableOpts)));
       writeFileAtomic(join(store.dir, 'aggregate.csv'), toCsv(agg));
       const files: FigureFiles[] = [];
       if (records.length) {
         for (const fp of sweep.figures) {
-          const f = figureFor(fp, sweep, plan.base, records, agg, opts.predictor);
+          const f = figureFor(fp, sweep, plan.base as ExperimentConfig, records, agg, predictor);
           files.push(await writeFigure(figDir, { name: f.name, title: f.title, caption: f.caption, ...f.data }));
           figures++;
         }
@@ -207,7 +206,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         runSeconds: stored.reduce((t, r) => t + r.seconds, 0),
       });
     }
-    const agreement = opts.predictor ? agreementOf(sections, await theoryFitOf(dedupe(allRecords))) : null;
+    const agreement = predictor ? agreementOf(sections, opts.predictor ? undefined : theoryFitOf(dedupe(allRecords))) : null;
     const report = join(opts.out, 'report.html');
     writeFileAtomic(
       report,
@@ -229,7 +228,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
 }
 
 /** A config shared by several sweeps counts once. */
-function dedupe(records: RunRecord[]): RunRecord[] {
+function dedupe(records: SyntheticRecord[]): SyntheticRecord[] {
   const seen = new Set<string>();
   return records.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
 }

@@ -1,13 +1,11 @@
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ConfigKey } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { aggregateTable, column, runRecords, runTable, toCsv, type Table } from '../sweep/export.js';
-import type { FamilyName } from '../sweep/family.js';
-import { expandJobs, isRealPlan, planFamily, type AnySweepPlan } from '../sweep/grid.js';
-import type { Predictor } from '../sweep/predict.js';
+import type { AnyStudy } from '../study/types.js';
+import { aggregateTable, column, runRecords, runTable, toCsv, type Predictor, type Table } from '../sweep/export.js';
+import { expandJobs, planStudy, type SweepPlan } from '../sweep/grid.js';
 import { SweepStore } from '../sweep/store.js';
-import { accuracyVsFactor, errorVsFactor, factorLabelOf, gainVsFactor, panelLabels, phaseDiagram, type FigureData } from './figures.js';
+import { factorLabelOf, gainVsFactor, measureVsFactor, panelLabels, phaseDiagram, type FigureData } from './figures.js';
 import { sweepReportHtml, type SweepSection } from './html.js';
 import { writeFigure, type FigureFiles } from './render.js';
 
@@ -17,8 +15,8 @@ export interface SweepReportOptions {
   /** the report file (default DIR/report.html); figures go to `figures/` and the tables next to it */
   out?: string;
   version: string;
-  /** the theory hook (synthetic sweeps only) */
-  predictor?: Predictor;
+  /** another theory than the study's own (null: none) */
+  predictor?: Predictor | null;
   bayesTolerance?: number;
 }
 
@@ -37,7 +35,7 @@ interface FigureSpec {
 }
 
 /** The axes worth a figure: the first key of each axis with at least two distinct numeric values (zipped keys vary together). */
-function factorAxes(plan: AnySweepPlan): { key: string; axis: number }[] {
+function factorAxes(plan: SweepPlan): { key: string; axis: number }[] {
   const out: { key: string; axis: number }[] = [];
   plan.axes.forEach((a, axis) => {
     const j = a.keys.findIndex((_, k) => {
@@ -56,60 +54,48 @@ function logScale(agg: Table, key: string): boolean {
 }
 
 /**
- * The figures of one sweep: for every numeric axis, transfer vs scratch (accuracy for real data, clean error with the
- * theory's curves for synthetic sweeps) and the gain Δ, one panel per combination of the other axes; a synthetic
- * sweep over exactly two numeric axes also gets its phase diagram.
+ * The figures of one sweep: for every numeric axis, the study's measure of transfer vs scratch (with the theory's
+ * curves where the study has a theory) and the gain Δ, one panel per combination of the other axes; a sweep over
+ * exactly two numeric axes also gets its phase diagram.
  */
-function sweepFigures(plan: AnySweepPlan, agg: Table, predictor: Predictor | undefined): FigureSpec[] {
-  const family: FamilyName = planFamily(plan).name;
+function sweepFigures(study: AnyStudy, plan: SweepPlan, agg: Table, predictor: Predictor | undefined): FigureSpec[] {
   const figures: FigureSpec[] = [];
   const factors = factorAxes(plan);
+  const theory = agg.columns.some((c) => c.startsWith('predicted.'));
   for (const { key, axis } of factors) {
-    const others = plan.axes.flatMap((a, i) => (i === axis ? [] : (a.keys as string[])));
+    const others = plan.axes.flatMap((a, i) => (i === axis ? [] : a.keys));
     const panels = panelLabels(agg, others);
     const log = logScale(agg, key);
-    const what = factorLabelOf(family, key);
+    const what = factorLabelOf(study, key);
     const split = others.length ? `, one panel per ${others.join(', ')}` : '';
-    if (family === 'real') {
-      const title = `Test accuracy vs ${what}`;
-      figures.push({
-        name: `${plan.name}-accuracy-${key}`,
-        title,
-        caption: `${title}: transfer and scratch, mean and 95% band over seeds${split}.`,
-        data: accuracyVsFactor(agg, key, { title, family, log, panels }),
-      });
-    } else {
-      const title = `Test error vs ${what}`;
-      figures.push({
-        name: `${plan.name}-error-${key}`,
-        title,
-        caption: `${title}: clean test error of transfer and scratch, mean and 95% interval over seeds${split}${
-          predictor ? '; dashed: the theory’s predicted errors' : ''
-        }.`,
-        data: errorVsFactor(agg, key as ConfigKey, { title, log, panels }),
-      });
-    }
-    const title = `Transfer gain vs ${what}`;
+    const title = `${study.measure.label.replace(/^./, (c) => c.toUpperCase())} vs ${what}`;
+    figures.push({
+      name: `${plan.name}-${study.measure.short}-${key}`,
+      title,
+      caption: `${title}: transfer and scratch, mean and 95% band over seeds${split}${
+        theory && study.measure.predicted ? '; dashed: the theory’s predictions' : ''
+      }.`,
+      data: measureVsFactor(agg, key, { title, study, log, panels }),
+    });
+    const gainTitle = `Transfer gain vs ${what}`;
     figures.push({
       name: `${plan.name}-gain-${key}`,
-      title,
-      caption: `${title}: Δ = ${
-        family === 'real' ? 'acc_transfer − acc_scratch' : 'err_scratch − err_transfer'
-      } (above the dashed line: positive transfer), mean and 95% band over seeds${split}.`,
-      data: gainVsFactor(agg, key, { title, family, log, panels }),
+      title: gainTitle,
+      caption: `${gainTitle}: Δ = ${study.measure.gain} (above the dashed line: positive transfer), mean and 95% band over seeds${split}.`,
+      data: gainVsFactor(agg, key, { title: gainTitle, study, log, panels }),
     });
   }
   const single = factors.filter(({ axis }) => plan.axes[axis].keys.length === 1);
-  if (!isRealPlan(plan) && plan.axes.length === 2 && single.length === 2) {
-    const [x, y] = single.map((f) => f.key as ConfigKey);
-    const title = `Phase diagram: ${factorLabelOf(family, x)} × ${factorLabelOf(family, y)}`;
+  if (plan.axes.length === 2 && single.length === 2) {
+    const [x, y] = single.map((f) => f.key);
+    const title = `Phase diagram: ${factorLabelOf(study, x)} × ${factorLabelOf(study, y)}`;
     figures.push({
       name: `${plan.name}-phase-${x}-${y}`,
       title,
       caption: `${title}: mean transfer gain Δ per cell (blue positive, red negative transfer)${
         predictor ? '; +/− the predicted regime per cell, black dots the predicted boundary' : ''
       }.`,
-      data: phaseDiagram(agg, plan.base, x, y, { xLog: logScale(agg, x), yLog: logScale(agg, y), title, predictor }),
+      data: phaseDiagram(agg, plan.base, x, y, { study, xLog: logScale(agg, x), yLog: logScale(agg, y), title, predictor }),
     });
   }
   return figures;
@@ -132,7 +118,7 @@ function specDescription(text: string): string {
 export async function sweepReport(opts: SweepReportOptions): Promise<SweepReportResult> {
   const out = opts.out ?? join(opts.dir, 'report.html');
   const store = SweepStore.read(opts.dir);
-  let plan: AnySweepPlan;
+  let plan: SweepPlan;
   let section: SweepSection;
   let failures: number;
   let engine: string;
@@ -140,13 +126,14 @@ export async function sweepReport(opts: SweepReportOptions): Promise<SweepReport
   try {
     plan = store.plan();
     const stored = store.runs();
-    const family = planFamily(plan).name;
-    const predictor = family === 'synthetic' ? opts.predictor : undefined;
+    const study = planStudy(plan);
+    const predictor = opts.predictor === null ? undefined : (opts.predictor ?? study.theory?.predict);
     const records = runRecords(plan, stored);
-    const agg = aggregateTable(records, { predictor, bayesTolerance: opts.bayesTolerance, family });
-    writeFileAtomic(join(dirname(out), 'runs.csv'), toCsv(runTable(records, predictor, family)));
+    const tableOpts = { predictor: predictor ?? null, bayesTolerance: opts.bayesTolerance };
+    const agg = aggregateTable(study, records, tableOpts);
+    writeFileAtomic(join(dirname(out), 'runs.csv'), toCsv(runTable(study, records, tableOpts)));
     writeFileAtomic(join(dirname(out), 'aggregate.csv'), toCsv(agg));
-    figures = records.length ? sweepFigures(plan, agg, predictor) : [];
+    figures = records.length ? sweepFigures(study, plan, agg, predictor) : [];
     section = {
       sweep: { name: plan.name, title: plan.name, description: specDescription(store.specText()) },
       plan,

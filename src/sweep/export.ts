@@ -1,10 +1,5 @@
-import { experimentKeys, type ExperimentConfig } from '../config/schema.js';
-import type { ExperimentResult } from '../experiment/run.js';
-import type { RealConfig } from '../real/config.js';
-import type { RealResult } from '../real/run.js';
-import { isRealConfig, realSweep, type FamilyName, type SweepConfig } from './family.js';
-import { canonicalConfig, expandJobs, type AnySweepPlan, type RealSweepPlan, type SweepPlan } from './grid.js';
-import type { Prediction, Predictor } from './predict.js';
+import { planStudy, canonicalConfig, expandJobs, type StudyConfig, type SweepPlan } from './grid.js';
+import type { AnyStudy, Prediction } from '../study/types.js';
 import { tInterval } from './stats.js';
 import type { StoredRun } from './store.js';
 
@@ -17,86 +12,27 @@ export interface Table {
 }
 
 /** The config keys exported as columns (the seed has its own column up front). */
-export const configColumns = experimentKeys.filter((k) => k !== 'seed');
+export const configColumnsOf = (study: AnyStudy): readonly string[] => study.configs.keys.filter((k) => k !== 'seed');
 
-/** The same for the real-data study. */
-export const realConfigColumns = realSweep.configs.keys.filter((k) => k !== 'seed');
-
-const configColumnsOf = (family: FamilyName): readonly string[] => (family === 'real' ? realConfigColumns : configColumns);
+/** A predictor of a study's configs: the study's own theory, or one a caller passes instead (tests, other theories). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Predictor = (config: any) => Prediction;
 
 /** One stored run, parsed, in export order. */
-export interface RunRecord {
+export interface RunRecord<C = StudyConfig, R = unknown> {
   /** grid point index in the plan (null: a stored run the plan no longer lists) */
   point: number | null;
   seed: number;
   id: string;
   engine: string;
-  config: ExperimentConfig;
-  result: ExperimentResult;
+  config: C;
+  result: R & { gain: number };
 }
-
-/** One stored run of a real-data sweep, parsed. */
-export interface RealRunRecord {
-  point: number | null;
-  seed: number;
-  id: string;
-  engine: string;
-  config: RealConfig;
-  result: RealResult;
-}
-
-export type AnyRunRecord = RunRecord | RealRunRecord;
-
-export const isRealRecord = (r: AnyRunRecord): r is RealRunRecord => isRealConfig(r.config);
-
-/** The measures of a run as a nested object: each phase's end-of-run numbers and final feature measures. */
-export function measureTree(r: ExperimentResult): Record<string, unknown> {
-  const phase = (p: ExperimentResult['upstream']) => {
-    const { checkpoints, ...rest } = p;
-    return { ...rest, features: checkpoints[checkpoints.length - 1]?.features ?? null };
-  };
-  return {
-    upstream: phase(r.upstream),
-    transfer: phase(r.transfer),
-    scratch: phase(r.scratch),
-    gain: r.gain,
-    inheritance: { filtersPerClass: r.inheritance.filtersPerClass, parameters: r.inheritance.parameters },
-  };
-}
-
-/**
- * The measures of a real-data run: each phase's final test accuracy and loss, training accuracy and loss, epochs
- * and steps (the curves stay in the store), the gain acc_transfer − acc_scratch, what was inherited and the sizes
- * of the tasks.
- */
-export function realMeasureTree(r: RealResult): Record<string, unknown> {
-  const phase = (p: RealResult['upstream']) => {
-    const { curve: _curve, ...rest } = p;
-    return rest;
-  };
-  const task = (t: RealResult['data']['upstream']) => ({ train: t.train, test: t.test, flippedLabels: t.flippedLabels });
-  return {
-    upstream: phase(r.upstream),
-    transfer: phase(r.transfer),
-    scratch: phase(r.scratch),
-    gain: r.gain,
-    inheritance: { parameters: r.inheritance.parameters, total: r.inheritance.total, head: r.inheritance.head },
-    data: { upstream: task(r.data.upstream), downstream: task(r.data.downstream) },
-    architecture: { parameters: r.architecture.parameters },
-  };
-}
-
-const measuresOf = (r: AnyRunRecord) => (isRealRecord(r) ? realMeasureTree(r.result) : measureTree(r.result));
 
 /** A config value as a cell: lists (class lists) as their JSON text. */
 const configCell = (v: unknown): Cell => (Array.isArray(v) ? JSON.stringify(v) : (v as Cell));
 
-const configCells = (family: FamilyName, c: SweepConfig): Cell[] =>
-  configColumnsOf(family).map((k) => configCell((c as Record<string, unknown>)[k]));
-
-/** The family of a set of records: given, or that of the first record (synthetic when there are none). */
-const familyOfRecords = (records: readonly AnyRunRecord[], family?: FamilyName): FamilyName =>
-  family ?? (records.length && isRealRecord(records[0]) ? 'real' : 'synthetic');
+const configCells = (study: AnyStudy, c: StudyConfig): Cell[] => configColumnsOf(study).map((k) => configCell(c[k]));
 
 type KeyTree = Map<string, KeyTree | null>;
 
@@ -144,10 +80,7 @@ function flatten(objs: Record<string, unknown>[]): { columns: string[]; rows: Ce
 }
 
 /** Parse the stored runs and order them: planned runs by (point, seed order), then any others by id. */
-export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunRecord[];
-export function runRecords(plan: RealSweepPlan, runs: readonly StoredRun[]): RealRunRecord[];
-export function runRecords(plan: AnySweepPlan, runs: readonly StoredRun[]): RunRecord[] | RealRunRecord[];
-export function runRecords(plan: AnySweepPlan, runs: readonly StoredRun[]): AnyRunRecord[] {
+export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunRecord[] {
   const { jobs } = expandJobs(plan);
   const order = new Map(jobs.map((j, i) => [j.id, { i, point: j.point }]));
   const records = runs.map((r) => {
@@ -159,9 +92,9 @@ export function runRecords(plan: AnySweepPlan, runs: readonly StoredRun[]): AnyR
         seed: r.seed,
         id: r.id,
         engine: r.engine,
-        config: JSON.parse(r.config) as SweepConfig,
-        result: JSON.parse(r.result) as unknown,
-      } as AnyRunRecord,
+        config: JSON.parse(r.config) as StudyConfig,
+        result: JSON.parse(r.result) as RunRecord['result'],
+      },
     };
   });
   records.sort((a, b) => a.rank - b.rank || (a.rec.id < b.rec.id ? -1 : a.rec.id > b.rec.id ? 1 : 0));
@@ -173,55 +106,46 @@ function predictionColumns(preds: (Prediction | undefined)[]): { columns: string
   return flatten(objs);
 }
 
-/**
- * One row per (point, seed): point, seed, job id, engine, config values, all measures, theory prediction (synthetic
- * runs only). `family` fixes the config columns of an empty table (default: that of the records).
- */
-export function runTable(records: readonly AnyRunRecord[], predictor?: Predictor, family?: FamilyName): Table {
-  const fam = familyOfRecords(records, family);
-  const measures = flatten(records.map(measuresOf));
-  const preds = predictionColumns(records.map((r) => (predictor && !isRealRecord(r) ? predictor(r.config) : undefined)));
-  const columns = ['point', 'seed', 'job', 'engine', ...configColumnsOf(fam), ...measures.columns, ...preds.columns];
-  const rows = records.map((r, i) => [
-    r.point,
-    r.seed,
-    r.id,
-    r.engine,
-    ...configCells(fam, r.config),
-    ...measures.rows[i],
-    ...preds.rows[i],
-  ]);
-  return { columns, rows };
-}
-
-export interface AggregateOptions {
-  predictor?: Predictor;
+export interface TableOptions {
+  /** the theory hook (default: the study's own; null: none) */
+  predictor?: Predictor | null;
   /** scratch counts as near Bayes-optimal when its mean clean test error is ≤ this (default 0.01) */
   bayesTolerance?: number;
-  /** the family of the records (default: that of the first record); fixes the columns of an empty table */
-  family?: FamilyName;
+}
+
+const predictorOf = (study: AnyStudy, opts: TableOptions): Predictor | undefined =>
+  opts.predictor === null ? undefined : (opts.predictor ?? study.theory?.predict);
+
+/** One row per (point, seed): point, seed, job id, engine, config values, all measures, the theory's prediction. */
+export function runTable(study: AnyStudy, records: readonly RunRecord[], opts: TableOptions = {}): Table {
+  const predictor = predictorOf(study, opts);
+  const measures = flatten(records.map((r) => study.measures(r.result)));
+  const preds = predictionColumns(records.map((r) => predictor?.(r.config)));
+  const columns = ['point', 'seed', 'job', 'engine', ...configColumnsOf(study), ...measures.columns, ...preds.columns];
+  const rows = records.map((r, i) => [r.point, r.seed, r.id, r.engine, ...configCells(study, r.config), ...measures.rows[i], ...preds.rows[i]]);
+  return { columns, rows };
 }
 
 /**
  * One row per grid point: config values, the number of seeds, mean / lo / hi (95% t-interval) of every numeric
- * measure, the fraction of seeds with negative transfer, the observed regime, the theory prediction and whether
- * they agree. Real-data runs have no theory prediction and no Bayes-optimality flag.
+ * measure, the fraction of seeds with negative transfer, the observed regime and, for a study with a theory, the
+ * prediction, whether scratch was near Bayes-optimal and whether they agree.
  */
-export function aggregateTable(records: readonly AnyRunRecord[], opts: AggregateOptions = {}): Table {
+export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], opts: TableOptions = {}): Table {
   const tol = opts.bayesTolerance ?? 0.01;
-  const fam = familyOfRecords(records, opts.family);
-  const synthetic = fam === 'synthetic';
-  const groups = new Map<string, AnyRunRecord[]>();
+  const predictor = predictorOf(study, opts);
+  const groups = new Map<string, RunRecord[]>();
   for (const r of records) {
     const key = canonicalConfig({ ...r.config, seed: 0 });
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);
   }
-  const measures = flatten(records.map(measuresOf));
+  const measures = flatten(records.map((r) => study.measures(r.result)));
   const numeric = measures.columns.filter((_, c) => measures.rows.some((row) => typeof row[c] === 'number'));
   const colIndex = new Map(measures.columns.map((c, i) => [c, i]));
   const rowOf = new Map(records.map((r, i) => [r, measures.rows[i]]));
+  const scratchMeasure = `scratch.${study.measure.key}`;
 
   const statColumns = numeric.flatMap((c) => [`${c}.mean`, `${c}.lo`, `${c}.hi`]);
   const objs: Record<string, unknown>[] = [];
@@ -237,20 +161,20 @@ export function aggregateTable(records: readonly AnyRunRecord[], opts: Aggregate
       cells.push(iv.mean, iv.lo, iv.hi);
     }
     stats.push(cells);
-    base.push([first.point, ...configCells(fam, first.config), g.length]);
+    base.push([first.point, ...configCells(study, first.config), g.length]);
     const gains = g.map((r) => r.result.gain);
     const gain = byName.gain;
     const observedRegime = gain.mean === null ? null : gain.mean > 0 ? 'positive' : gain.mean < 0 ? 'negative' : 'neutral';
     const significant = gain.lo !== null && gain.hi !== null ? gain.lo > 0 || gain.hi < 0 : null;
-    // Bayes-optimal against observed labels means predicting ỹ: clean error 0 (the excess noisy error is (1−2p)×clean).
-    const scratchClean = byName['scratch.testError']?.mean ?? null;
-    const scratchOpt = scratchClean === null ? null : scratchClean <= tol;
-    const pred = opts.predictor && !isRealRecord(first) ? opts.predictor({ ...first.config, seed: 0 }) : undefined;
+    const pred = predictor?.({ ...first.config, seed: 0 });
+    // A theory predicts whether scratch is near Bayes-optimal: clean error ≈ 0 (the excess error against observed
+    // labels is (1−2p)× the clean one). The observation to check it against:
+    const scratchMean = byName[scratchMeasure]?.mean ?? null;
+    const scratchError = scratchMean === null ? null : study.measure.higherIsBetter ? 1 - scratchMean : scratchMean;
+    const scratchOpt = scratchError === null ? null : scratchError <= tol;
     objs.push({
       negativeFraction: gains.filter((x) => x < 0).length / gains.length,
-      observed: synthetic
-        ? { regime: observedRegime, significant, scratchBayesOptimal: scratchOpt }
-        : { regime: observedRegime, significant },
+      observed: pred ? { regime: observedRegime, significant, scratchBayesOptimal: scratchOpt } : { regime: observedRegime, significant },
       ...(pred
         ? {
             predicted: pred,
@@ -267,9 +191,16 @@ export function aggregateTable(records: readonly AnyRunRecord[], opts: Aggregate
   }
   const tail = flatten(objs);
   return {
-    columns: ['point', ...configColumnsOf(fam), 'seeds', ...statColumns, ...tail.columns],
+    columns: ['point', ...configColumnsOf(study), 'seeds', ...statColumns, ...tail.columns],
     rows: base.map((b, i) => [...b, ...stats[i], ...tail.rows[i]]),
   };
+}
+
+/** The table of a stored sweep: one row per run, or per point with `aggregate`. */
+export function sweepTable(plan: SweepPlan, runs: readonly StoredRun[], opts: TableOptions & { aggregate?: boolean } = {}): Table {
+  const study = planStudy(plan);
+  const records = runRecords(plan, runs);
+  return opts.aggregate ? aggregateTable(study, records, opts) : runTable(study, records, opts);
 }
 
 /** Column accessor for tables. */
@@ -324,6 +255,6 @@ export function fitThreshold(points: readonly { gamma: number; positive: boolean
 }
 
 /** A key of an aggregated row's configuration (the same grid point in two sweeps gives the same key). */
-export function canonicalKey(t: Table, row: number): string {
-  return JSON.stringify(configColumns.map((k) => column(t, k)[row]));
+export function canonicalKey(study: AnyStudy, t: Table, row: number): string {
+  return JSON.stringify(configColumnsOf(study).map((k) => column(t, k)[row]));
 }

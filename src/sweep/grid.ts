@@ -1,74 +1,61 @@
 import { createHash } from 'node:crypto';
 import { validateWith } from '../config/load.js';
-import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
-import type { RealConfig } from '../real/config.js';
+import { studyNamed, studyOfConfig } from '../study/registry.js';
+import type { AnyStudy } from '../study/types.js';
 import { UserError } from '../util/errors.js';
-import { familyNamed, familyOfConfig, integerKeys, type RealKey, type SweepConfig, type SweepFamily } from './family.js';
 
-/** Config keys that hold integers: values of linear/log ranges over them are rounded to the nearest integer. */
-export { integerKeys };
+/** A config of any study: a mapping of its keys (validated by the study's schema). */
+export type StudyConfig = Record<string, unknown>;
 
 export type Scalar = number | string | boolean;
 
-/** A value of a config key in a spec: a scalar, or a list of numbers (the class lists of the real-data study). */
+/** A value of a config key in a spec: a scalar, or a list of numbers (e.g. class lists). */
 export type AxisValue = Scalar | number[];
 
 /** How one axis was written in a spec: explicit values or a range. */
 export type AxisSpec = AxisValue[] | { linear: [number, number]; num: number } | { log: [number, number]; num: number };
 
 /** One axis of the grid: a single key, or (`zip:`) several keys varied together. values[i][k] goes with keys[k]. */
-export interface Axis<K extends string = ConfigKey> {
+export interface Axis<K extends string = string> {
   keys: K[];
   values: AxisValue[][];
 }
 
-/** A sweep of the synthetic experiment resolved to concrete values: what actually runs (presets and files already read). */
-export interface SweepPlan {
+/** A sweep resolved to concrete values: what actually runs (presets and files already read). */
+export interface SweepPlan<C = StudyConfig> {
   name: string;
-  /** absent for the synthetic experiment (stored plans of earlier versions have no such field) */
-  family?: undefined;
+  /** the study (absent: the registry's default; stored plans of earlier versions of it have no such field) */
+  family?: string;
   /** base config after `base:` and `set:`; its seed is replaced per run */
-  base: ExperimentConfig;
+  base: C;
   axes: Axis[];
   seeds: number[];
 }
 
-/** A sweep of the real-data study (src/real): the same structure over its config keys. */
-export interface RealSweepPlan {
-  name: string;
-  family: 'real';
-  base: RealConfig;
-  axes: Axis<RealKey>[];
-  seeds: number[];
+/** Kept for readers of earlier versions' API: a plan of any study. */
+export type AnySweepPlan = SweepPlan;
+
+/** The study a plan runs. */
+export const planStudy = (p: SweepPlan<unknown>): AnyStudy => studyNamed(p.family, `sweep ${p.name}`);
+
+/** The plan itself if it runs `study`, else a one-line error (commands that only make sense for one study). */
+export function planOf<C>(study: AnyStudy, p: SweepPlan<unknown>, where = 'sweep'): SweepPlan<C> {
+  const s = planStudy(p);
+  if (s !== study) throw new UserError(`${where}: is a ${s.adjective} sweep; only ${study.adjective} sweeps are allowed here`);
+  return p as SweepPlan<C>;
 }
 
-/** A resolved sweep of either family (`family` tells them apart). */
-export type AnySweepPlan = SweepPlan | RealSweepPlan;
-
-/** The config type a plan runs. */
-export type ConfigOf<P extends AnySweepPlan> = P extends RealSweepPlan ? RealConfig : ExperimentConfig;
-
-export const isRealPlan = (p: AnySweepPlan): p is RealSweepPlan => p.family === 'real';
-
-export const planFamily = (p: AnySweepPlan): SweepFamily => familyNamed(p.family);
-
-/** The synthetic plan itself, or a one-line error where only synthetic sweeps make sense. */
-export function syntheticPlan(p: AnySweepPlan, where = 'sweep'): SweepPlan {
-  if (isRealPlan(p)) throw new UserError(`${where}: is a real-data sweep; only synthetic sweeps are allowed here`);
-  return p;
-}
-
-export interface Point<C extends SweepConfig = ExperimentConfig> {
+export interface Point<C = StudyConfig> {
   /** position in the grid, first axis slowest */
   index: number;
   /** the axis values of this point, in axis order */
-  values: Partial<Record<keyof C & string, AxisValue>>;
+  values: Record<string, AxisValue>;
   /** the full validated config (seed = the base's; each job sets its own) */
   config: C;
 }
 
 /** One (point, seed) run. `id` is derived from the full config, so it does not depend on the spec's layout. */
-export interface SweepJob<C extends SweepConfig = ExperimentConfig> {
+export interface SweepJob<C = StudyConfig> {
   id: string;
   point: number;
   seed: number;
@@ -80,10 +67,10 @@ const clean = (x: number) => Number(x.toPrecision(12));
 
 /**
  * The values of one axis. Ranges are inclusive of both ends; `log` spaces them geometrically. Over integer keys
- * (of the family; the synthetic experiment's by default) range values are rounded to the nearest integer and
+ * (of the study) range values are rounded to the nearest integer and
  * repeats dropped (log: [1, 10], num: 20 gives 1..10 once each).
  */
-export function axisValues(key: string, spec: AxisSpec, ints: readonly string[] = integerKeys): AxisValue[] {
+export function axisValues(key: string, spec: AxisSpec, ints: readonly string[]): AxisValue[] {
   if (Array.isArray(spec)) return [...spec];
   const num = spec.num;
   const [a, b] = 'linear' in spec ? spec.linear : spec.log;
@@ -104,10 +91,10 @@ export function axisValues(key: string, spec: AxisSpec, ints: readonly string[] 
 /** A value as written in labels and messages: lists as JSON ([5,6]), everything else as text. */
 export const showValue = (v: unknown): string => (Array.isArray(v) ? JSON.stringify(v) : String(v));
 
-/** Validate with the family's schema; the first problem only, so the message stays one line. */
-export function validateIn<C extends SweepConfig>(family: SweepFamily, input: unknown, where: string): C {
+/** Validate with the study's schema; the first problem only, so the message stays one line. */
+export function validateIn<C>(study: AnyStudy, input: unknown, where: string): C {
   try {
-    return validateWith(family.configs, input, where) as C;
+    return validateWith(study.configs, input, where) as C;
   } catch (e) {
     if (e instanceof UserError) throw new UserError(e.message.split('\n')[0]);
     throw e;
@@ -115,10 +102,10 @@ export function validateIn<C extends SweepConfig>(family: SweepFamily, input: un
 }
 
 /** The grid points of a plan: the Cartesian product of its axes, first axis outermost. Every point is validated. */
-export function expandPoints<P extends AnySweepPlan>(plan: P, where = 'sweep'): Point<ConfigOf<P>>[] {
-  const family = planFamily(plan);
-  const axes: Axis<string>[] = plan.axes;
-  const points: Point<ConfigOf<P>>[] = [];
+export function expandPoints<C>(plan: SweepPlan<C>, where = 'sweep'): Point<C>[] {
+  const study = planStudy(plan);
+  const axes = plan.axes;
+  const points: Point<C>[] = [];
   const total = axes.reduce((n, a) => n * a.values.length, 1);
   for (let index = 0; index < total; index++) {
     const values: Record<string, AxisValue> = {};
@@ -136,41 +123,38 @@ export function expandPoints<P extends AnySweepPlan>(plan: P, where = 'sweep'): 
       .map(([k, v]) => `${k}=${showValue(v)}`)
       .join(', ');
     const at = `${where}: grid point ${index}${label ? ` (${label})` : ''}`;
-    const config = validateIn<ConfigOf<P>>(family, { ...plan.base, ...ordered }, at);
-    points.push({ index, values: ordered as Point<ConfigOf<P>>['values'], config });
+    const config = validateIn<C>(study, { ...plan.base, ...ordered }, at);
+    points.push({ index, values: ordered, config });
   }
   return points;
 }
 
-/** The config as canonical JSON: keys in schema order (of its family), so equal configs give equal text. */
-export function canonicalConfig(c: SweepConfig): string {
+/** The config as canonical JSON: keys in its study's schema order, so equal configs give equal text. */
+export function canonicalConfig(c: object): string {
   const o: Record<string, unknown> = {};
-  for (const k of familyOfConfig(c).configs.keys) o[k] = (c as Record<string, unknown>)[k];
+  for (const k of studyOfConfig(c).configs.keys) o[k] = (c as Record<string, unknown>)[k];
   return JSON.stringify(o);
 }
 
 /**
- * A deterministic job id: the first 16 hex digits of SHA-256 of the canonical config (seed included). Real-data
- * configs hash "real:" before it, so the ids of the two families live apart.
+ * A deterministic job id: the first 16 hex digits of SHA-256 of the canonical config (seed included), after the
+ * study's id prefix, so that the ids of two studies live apart.
  */
-export function jobId(c: SweepConfig): string {
+export function jobId(c: object): string {
   return createHash('sha256')
-    .update(familyOfConfig(c).idPrefix + canonicalConfig(c))
+    .update(studyOfConfig(c).idPrefix + canonicalConfig(c))
     .digest('hex')
     .slice(0, 16);
 }
 
 /** Every (point, seed) job of a plan, point-major (the export order). */
-export function expandJobs<P extends AnySweepPlan>(
-  plan: P,
-  where?: string,
-): { points: Point<ConfigOf<P>>[]; jobs: SweepJob<ConfigOf<P>>[] } {
+export function expandJobs<C>(plan: SweepPlan<C>, where?: string): { points: Point<C>[]; jobs: SweepJob<C>[] } {
   const points = expandPoints(plan, where);
-  const jobs: SweepJob<ConfigOf<P>>[] = [];
+  const jobs: SweepJob<C>[] = [];
   for (const p of points) {
     for (const seed of plan.seeds) {
-      const config = { ...p.config, seed };
-      jobs.push({ id: jobId(config), point: p.index, seed, config });
+      const config = { ...p.config, seed } as C;
+      jobs.push({ id: jobId(config as object), point: p.index, seed, config });
     }
   }
   return { points, jobs };

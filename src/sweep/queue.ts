@@ -117,7 +117,7 @@ export class InlineQueue implements JobQueue {
       await new Promise((r) => setImmediate(r));
       let event: JobEvent;
       try {
-        event = { kind: 'done', ...runJob(job) };
+        event = { kind: 'done', ...(await runJob(job)) };
       } catch (e) {
         event = { kind: 'failed', id: job.id, error: message(e) };
       }

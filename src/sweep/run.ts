@@ -1,12 +1,11 @@
-import type { SweepConfig } from './family.js';
-import { expandJobs, type AnySweepPlan, type SweepJob } from './grid.js';
+import { expandJobs, type SweepJob, type SweepPlan } from './grid.js';
 import { jobPayload } from './job.js';
 import type { JobQueue } from './queue.js';
 import type { SweepStore } from './store.js';
 
 /** A sweep bound to its store. Several sweeps can share one queue (`reproduce`). */
 export interface SweepTarget {
-  plan: AnySweepPlan;
+  plan: SweepPlan;
   store: SweepStore;
 }
 
@@ -26,7 +25,7 @@ export interface SweepSummary {
   skipped: number;
   /** distinct jobs executed now (a config shared by two sweeps runs once) */
   executed: number;
-  failures: { job: SweepJob<SweepConfig>; error: string }[];
+  failures: { job: SweepJob; error: string }[];
 }
 
 export interface RunSweepsOptions {
@@ -40,7 +39,7 @@ export interface RunSweepsOptions {
  * Jobs are enqueued seed-major (all points of seed 0 first), so an interrupted sweep already covers the whole grid.
  */
 export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: RunSweepsOptions): Promise<SweepSummary> {
-  const pending = new Map<string, { job: SweepJob<SweepConfig>; stores: SweepStore[] }>();
+  const pending = new Map<string, { job: SweepJob; stores: SweepStore[] }>();
   let runs = 0;
   let skipped = 0;
   for (const t of targets) {

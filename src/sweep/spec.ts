@@ -2,25 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { loadWith } from '../config/load.js';
+import { loadWith, presetConfigOf } from '../config/load.js';
 import { UserError } from '../util/errors.js';
-import { familyNamed, familyOfKeys, families, type SweepFamily } from './family.js';
-import {
-  axisValues,
-  expandJobs,
-  validateIn,
-  type AnySweepPlan,
-  type Axis,
-  type AxisSpec,
-  type AxisValue,
-  type SweepPlan,
-  syntheticPlan,
-} from './grid.js';
+import { defaultStudy, studies, studyChoice, studyNamed, studyNames, studyOfKeys, studyOfPreset } from '../study/registry.js';
+import type { AnyStudy } from '../study/types.js';
+import { axisValues, expandJobs, validateIn, type Axis, type AxisSpec, type AxisValue, type StudyConfig, type SweepPlan } from './grid.js';
+
 
 /**
  * The sweep spec file (docs/sweeps.md):
  *   name: alpha-sweep            # optional, default: the file name
- *   family: real                 # optional: synthetic (default) or real; inferred from base
+ *   family: real                 # optional: the study (src/study/registry.ts), inferred from base; default: the first
  *   base: positive-transfer      # a preset, a YAML config file (relative to the spec), or a mapping of config keys
  *   set: { steps: 100 }          # overrides of the base
  *   grid: { alpha: [0, 0.5, 1], uNorm: { log: [0.1, 3], num: 3 } }
@@ -67,7 +59,10 @@ export const sweepSpecSchema = z.strictObject(
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be a name of letters, digits, ".", "_" or "-"' })
       .optional(),
     description: z.string({ error: 'must be text' }).optional(),
-    family: z.enum(['synthetic', 'real'], { error: 'must be synthetic or real' }).optional(),
+    family: z
+      .string({ error: `must be ${studyChoice}` })
+      .refine((x) => studyNames.includes(x), { error: `must be ${studyChoice}` })
+      .optional(),
     base: z
       .union([z.string(), z.record(z.string(), z.unknown())], {
         error: 'must be a preset name, a YAML config file or a mapping of config keys',
@@ -115,24 +110,23 @@ function firstIssue(error: z.ZodError, where: string): string {
   return `${where}: ${field}${issue.message}`;
 }
 
-function checkKey(family: SweepFamily, key: string, field: string, where: string): string {
-  const keys = family.configs.keys;
+function checkKey(study: AnyStudy, key: string, field: string, where: string): string {
+  const keys = study.configs.keys;
   if (!keys.includes(key)) {
-    const of = family.name === 'real' ? 'real-data config key' : 'config key';
-    throw new UserError(`${where}: field "${field}": unknown ${of} "${key}" (allowed: ${keys.join(', ')})`);
+    throw new UserError(`${where}: field "${field}": unknown ${study.adjective} config key "${key}" (allowed: ${keys.join(', ')})`);
   }
   if (key === 'seed') throw new UserError(`${where}: field "${field}": the seed is set by "seeds:", not here`);
   return key;
 }
 
-function resolveAxis(family: SweepFamily, key: string, spec: AxisSpec, field: string, where: string): AxisValue[] {
-  if (!Array.isArray(spec) && typeof (family.configs.defaults as Record<string, unknown>)[key] !== 'number') {
+function resolveAxis(study: AnyStudy, key: string, spec: AxisSpec, field: string, where: string): AxisValue[] {
+  if (!Array.isArray(spec) && typeof (study.configs.defaults as Record<string, unknown>)[key] !== 'number') {
     throw new UserError(`${where}: field "${field}": a linear or log range needs a numeric key; list the values instead`);
   }
-  if (!Array.isArray(spec) && 'log' in spec && family.integerKeys.includes(key) && spec.log.some((x) => x < 0.5)) {
+  if (!Array.isArray(spec) && 'log' in spec && study.integerKeys.includes(key) && spec.log.some((x) => x < 0.5)) {
     throw new UserError(`${where}: field "${field}": log range of an integer key must start at ≥ 1`);
   }
-  const values = axisValues(key, spec, family.integerKeys);
+  const values = axisValues(key, spec, study.integerKeys);
   const seen = new Set<string>();
   for (const v of values) {
     const k = JSON.stringify(v);
@@ -142,13 +136,11 @@ function resolveAxis(family: SweepFamily, key: string, spec: AxisSpec, field: st
   return values;
 }
 
-const familyLabel = (f: SweepFamily) => (f.name === 'real' ? 'real-data' : 'synthetic');
-
-/** The family a `base:` names: a preset of either family, or a config file or mapping by its keys. */
-function baseFamily(base: SweepSpec['base'], specDir: string): SweepFamily | undefined {
+/** The study a `base:` names: a preset of any study, or a config file or mapping by its keys. */
+function baseStudy(base: SweepSpec['base'], specDir: string): AnyStudy | undefined {
   if (base === undefined) return undefined;
-  if (typeof base !== 'string') return familyOfKeys(Object.keys(base));
-  const byPreset = families.find((f) => f.configs.presetNames().includes(base));
+  if (typeof base !== 'string') return studyOfKeys(Object.keys(base));
+  const byPreset = studyOfPreset(base);
   if (byPreset) return byPreset;
   const file = resolve(specDir, base);
   if (!existsSync(file)) return undefined;
@@ -158,47 +150,47 @@ function baseFamily(base: SweepSpec['base'], specDir: string): SweepFamily | und
   } catch {
     return undefined; // the family's loader reports the file
   }
-  return doc && typeof doc === 'object' && !Array.isArray(doc) ? familyOfKeys(Object.keys(doc)) : undefined;
+  return doc && typeof doc === 'object' && !Array.isArray(doc) ? studyOfKeys(Object.keys(doc)) : undefined;
 }
 
-/** The sweep's family: `family:` if given (it must agree with the base), else what the base names. */
-function resolveFamily(spec: SweepSpec, specDir: string, where: string): SweepFamily {
-  const inferred = baseFamily(spec.base, specDir);
-  if (!spec.family) return inferred ?? familyNamed('synthetic');
-  const chosen = familyNamed(spec.family);
+/** The sweep's study: `family:` if given (it must agree with the base), else what the base names. */
+function resolveStudy(spec: SweepSpec, specDir: string, where: string): AnyStudy {
+  const inferred = baseStudy(spec.base, specDir);
+  if (!spec.family) return inferred ?? defaultStudy;
+  const chosen = studyNamed(spec.family);
   if (inferred && inferred !== chosen) {
     const base = spec.base;
     const what =
       typeof base !== 'string'
-        ? `the mapping holds ${familyLabel(inferred)} keys`
-        : `"${base}" is a ${familyLabel(inferred)} ${inferred.configs.presetNames().includes(base) ? 'preset' : 'config file'}`;
+        ? `the mapping holds ${inferred.adjective} keys`
+        : `"${base}" is a ${inferred.adjective} ${studyOfPreset(base) === inferred ? 'preset' : 'config file'}`;
     throw new UserError(`${where}: field "base": ${what}, but family is ${spec.family}`);
   }
   return chosen;
 }
 
-/** The base config: a preset, a config file next to the spec, or an inline mapping over the family's defaults. */
-function resolveBase(family: SweepFamily, base: SweepSpec['base'], specDir: string, where: string): Record<string, unknown> {
-  const { configs } = family;
+/** The base config: a preset, a config file next to the spec, or an inline mapping over the study's defaults. */
+function resolveBase(study: AnyStudy, base: SweepSpec['base'], specDir: string, where: string): Record<string, unknown> {
+  const { configs } = study;
   if (base === undefined) return { ...configs.defaults };
   if (typeof base === 'string') {
-    const preset = configs.presetConfig(base);
+    const preset = presetConfigOf(configs, base);
     if (preset) return { ...preset };
     const file = resolve(specDir, base);
     if (existsSync(file)) return { ...loadWith(configs, file) };
-    const names = families.flatMap((f) => f.configs.presetNames());
+    const names = studies.flatMap((s) => s.configs.presets.map((p) => p.name));
     throw new UserError(`${where}: field "base": "${base}" is neither a preset (${names.join(', ')}) nor a config file`);
   }
-  for (const k of Object.keys(base)) checkKey(family, k, `base.${k}`, where);
+  for (const k of Object.keys(base)) checkKey(study, k, `base.${k}`, where);
   return { ...configs.defaults, ...base };
 }
 
 /**
- * Parse and resolve a sweep spec of either family: YAML text → validated plan with concrete axis values. Every grid
- * point is validated with its family's schema here, so a bad value is reported before anything runs.
+ * Parse and resolve a sweep spec of any study: YAML text → validated plan with concrete axis values. Every grid
+ * point is validated with its study's schema here, so a bad value is reported before anything runs.
  * `where` names the file in errors; `specDir` resolves a `base:` config file.
  */
-export function parseAnySweepSpec(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): AnySweepPlan {
+export function parseSweepSpec<C = StudyConfig>(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan<C> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -208,29 +200,19 @@ export function parseAnySweepSpec(text: string, where = 'sweep spec', specDir = 
   if (doc === null || doc === undefined) doc = {};
   const r = sweepSpecSchema.safeParse(doc);
   if (!r.success) throw new UserError(firstIssue(r.error, where));
-  return resolveAnySpec(r.data, where, specDir, defaultName);
-}
-
-/** Parse a spec of the synthetic experiment (a real-data spec is refused in one line). */
-export function parseSweepSpec(text: string, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
-  return syntheticPlan(parseAnySweepSpec(text, where, specDir, defaultName), where);
+  return resolveSpec(r.data, where, specDir, defaultName) as SweepPlan<C>;
 }
 
 export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): SweepPlan {
-  return syntheticPlan(resolveAnySpec(spec, where, specDir, defaultName), where);
-}
-
-export function resolveAnySpec(spec: SweepSpec, where = 'sweep spec', specDir = '.', defaultName = 'sweep'): AnySweepPlan {
-  const family = resolveFamily(spec, specDir, where);
-  const base = resolveBase(family, spec.base, specDir, where);
-  for (const [k, v] of Object.entries(spec.set ?? {})) base[checkKey(family, k, `set.${k}`, where)] = v;
+  const study = resolveStudy(spec, specDir, where);
+  const base = resolveBase(study, spec.base, specDir, where);
+  for (const [k, v] of Object.entries(spec.set ?? {})) base[checkKey(study, k, `set.${k}`, where)] = v;
   base.seed = 0;
-  const baseConfig = validateIn(family, base, `${where}: base with set`);
-
-  const axes: Axis<string>[] = [];
+  const baseConfig = validateIn<Record<string, unknown>>(study, base, `${where}: base with set`);
+  const axes: Axis[] = [];
   const used = new Set<string>();
   const claim = (k: string, field: string) => {
-    const key = checkKey(family, k, field, where);
+    const key = checkKey(study, k, field, where);
     if (spec.set && k in spec.set) throw new UserError(`${where}: field "${field}": "${k}" is also given in set`);
     if (used.has(k)) throw new UserError(`${where}: field "${field}": "${k}" is already an axis`);
     used.add(k);
@@ -238,7 +220,7 @@ export function resolveAnySpec(spec: SweepSpec, where = 'sweep spec', specDir = 
   };
   for (const [k, axis] of Object.entries(spec.grid ?? {})) {
     const key = claim(k, `grid.${k}`);
-    axes.push({ keys: [key], values: resolveAxis(family, key, axis as AxisSpec, `grid.${k}`, where).map((v) => [v]) });
+    axes.push({ keys: [key], values: resolveAxis(study, key, axis as AxisSpec, `grid.${k}`, where).map((v) => [v]) });
   }
   const zipEntries = Object.entries(spec.zip ?? {});
   if (zipEntries.length) {
@@ -246,7 +228,7 @@ export function resolveAnySpec(spec: SweepSpec, where = 'sweep spec', specDir = 
     const columns: AxisValue[][] = [];
     for (const [k, axis] of zipEntries) {
       keys.push(claim(k, `zip.${k}`));
-      const vals = axisValues(keys[keys.length - 1], axis as AxisSpec, family.integerKeys);
+      const vals = axisValues(keys[keys.length - 1], axis as AxisSpec, study.integerKeys);
       if (columns.length && vals.length !== columns[0].length) {
         throw new UserError(
           `${where}: field "zip.${k}": has ${vals.length} values but zip.${zipEntries[0][0]} has ` +
@@ -265,24 +247,16 @@ export function resolveAnySpec(spec: SweepSpec, where = 'sweep spec', specDir = 
   if (new Set(seeds).size !== seeds.length) throw new UserError(`${where}: field "seeds": a seed is listed twice`);
 
   const name = spec.name ?? defaultName;
-  // The synthetic plan keeps its historical shape (no family field), so stored plans of earlier versions compare equal.
-  const plan = (
-    family.name === 'real' ? { name, family: 'real', base: baseConfig, axes, seeds } : { name, base: baseConfig, axes, seeds }
-  ) as AnySweepPlan;
+  // The default study's plans keep their historical shape (no family field), so stored plans of earlier versions read the same.
+  const plan: SweepPlan = study === defaultStudy ? { name, base: baseConfig, axes, seeds } : { name, family: study.name, base: baseConfig, axes, seeds };
   expandJobs(plan, where); // validates every point now
   return plan;
 }
 
-/** Read and resolve a spec file of either family (the `sweep` command). */
-export function loadAnySweepSpec(file: string): { plan: AnySweepPlan; text: string } {
+/** Read and resolve a spec file (the `sweep` command). */
+export function loadSweepSpec(file: string): { plan: SweepPlan; text: string } {
   if (!existsSync(file)) throw new UserError(`${file}: no such sweep spec file`);
   const text = readFileSync(file, 'utf8');
   const name = file.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, '').replace(/[^A-Za-z0-9._-]/g, '-') || 'sweep';
-  return { plan: parseAnySweepSpec(text, file, dirname(resolve(file)), name), text };
-}
-
-/** Read and resolve a spec file of the synthetic experiment. */
-export function loadSweepSpec(file: string): { plan: SweepPlan; text: string } {
-  const { plan, text } = loadAnySweepSpec(file);
-  return { plan: syntheticPlan(plan, file), text };
+  return { plan: parseSweepSpec(text, file, dirname(resolve(file)), name), text };
 }

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
-import { isRealConfig, type SweepConfig } from './family.js';
-import { canonicalConfig, expandJobs, planFamily, showValue, type AnySweepPlan, type SweepJob } from './grid.js';
+import { studyOfConfig } from '../study/registry.js';
+import { canonicalConfig, expandJobs, planStudy, showValue, type SweepJob, type SweepPlan } from './grid.js';
 import type { JobOutput } from './job.js';
 
 /**
@@ -49,36 +49,34 @@ CREATE TABLE IF NOT EXISTS failures (
   version TEXT NOT NULL, failed_at TEXT NOT NULL);
 `;
 
-function describeJob(job: SweepJob<SweepConfig>, plan: AnySweepPlan): string {
+function describeJob(job: SweepJob, plan: SweepPlan): string {
   const keys: string[] = plan.axes.flatMap((a) => a.keys);
   const vals = keys.map((k) => `${k}=${showValue((job.config as Record<string, unknown>)[k])}`).join(', ');
   return `${vals ? `${vals}, ` : ''}seed ${job.seed}`;
 }
 
 /** Which base keys differ between two plans of one family, for the refusal message. */
-function planDiff(stored: AnySweepPlan, next: AnySweepPlan): string {
+function planDiff(stored: SweepPlan, next: SweepPlan): string {
   const diffs: string[] = [];
   const a = stored.base as Record<string, unknown>;
   const b = next.base as Record<string, unknown>;
   for (const k of Object.keys(b)) {
     if (k !== 'seed' && JSON.stringify(a[k]) !== JSON.stringify(b[k])) diffs.push(`${k} ${showValue(a[k])} → ${showValue(b[k])}`);
   }
-  const axes = (p: AnySweepPlan) => p.axes.map((a) => a.keys.join('+')).join(', ') || 'none';
+  const axes = (p: SweepPlan) => p.axes.map((a) => a.keys.join('+')).join(', ') || 'none';
   if (axes(stored) !== axes(next)) diffs.push(`axes ${axes(stored)} → ${axes(next)}`);
   return diffs.length ? ` (${diffs.slice(0, 4).join('; ')})` : '';
 }
 
 /**
- * The convenience columns of a run: errors and gain. A real-data run stores its errors as 1 − test accuracy (its
- * gain, acc_transfer − acc_scratch, has the same sign convention as err_scratch − err_transfer).
+ * The convenience columns of a run: each phase's error and the gain. A study measured by accuracy stores its errors
+ * as 1 − accuracy (its gain is oriented the same way: > 0 means transfer helps).
  */
-function summaryColumns(config: SweepConfig, result: string): [number, number, number, number] {
-  if (isRealConfig(config)) {
-    const r = JSON.parse(result) as Record<'upstream' | 'transfer' | 'scratch', { testAccuracy: number }> & { gain: number };
-    return [1 - r.upstream.testAccuracy, 1 - r.transfer.testAccuracy, 1 - r.scratch.testAccuracy, r.gain];
-  }
-  const r = JSON.parse(result) as Record<'upstream' | 'transfer' | 'scratch', { testError: number }> & { gain: number };
-  return [r.upstream.testError, r.transfer.testError, r.scratch.testError, r.gain];
+function summaryColumns(config: object, result: string): [number, number, number, number] {
+  const { measure } = studyOfConfig(config);
+  const r = JSON.parse(result) as Record<'upstream' | 'transfer' | 'scratch', Record<string, number>> & { gain: number };
+  const error = (v: number) => (measure.higherIsBetter ? 1 - v : v);
+  return [error(r.upstream[measure.key]), error(r.transfer[measure.key]), error(r.scratch[measure.key]), r.gain];
 }
 
 export class SweepStore {
@@ -121,10 +119,10 @@ export class SweepStore {
   }
 
   /** The resolved plan this directory was (last) run with. */
-  plan(): AnySweepPlan {
+  plan(): SweepPlan {
     const text = this.getMeta('plan');
     if (!text) throw new UserError(`${this.path}: holds no sweep spec yet`);
-    return JSON.parse(text) as AnySweepPlan;
+    return JSON.parse(text) as SweepPlan;
   }
 
   specText(): string {
@@ -140,7 +138,7 @@ export class SweepStore {
    * of it (every stored job is still in the new plan: more grid values or seeds); anything else is refused.
    * Returns notes for the user (extension, version change).
    */
-  attach(plan: AnySweepPlan, specText: string, engine: string, version: string): string[] {
+  attach(plan: SweepPlan, specText: string, engine: string, version: string): string[] {
     const notes: string[] = [];
     const storedPlan = this.getMeta('plan');
     const now = new Date().toISOString();
@@ -161,9 +159,9 @@ export class SweepStore {
     }
     const format = this.getMeta('format');
     if (format !== FORMAT) throw new UserError(`${this.path}: store format ${format} is not supported (expected ${FORMAT})`);
-    const old = JSON.parse(storedPlan) as AnySweepPlan;
-    if (planFamily(old) !== planFamily(plan)) {
-      const what = (p: AnySweepPlan) => (p.family === 'real' ? 'a real-data sweep' : 'a synthetic sweep');
+    const old = JSON.parse(storedPlan) as SweepPlan;
+    if (planStudy(old) !== planStudy(plan)) {
+      const what = (p: SweepPlan) => `a ${planStudy(p).adjective} sweep`;
       throw new UserError(`${this.path} holds ${what(old)}, not ${what(plan)}; use another --out`);
     }
     const storedEngine = this.engine();
@@ -172,7 +170,7 @@ export class SweepStore {
         `${this.path}: this sweep ran with --engine ${storedEngine}; resume with the same engine or use another --out`,
       );
     }
-    let oldJobs: SweepJob<SweepConfig>[];
+    let oldJobs: SweepJob[];
     try {
       oldJobs = expandJobs(old, `${this.path} (stored spec)`).jobs;
     } catch (e) {
@@ -202,7 +200,7 @@ export class SweepStore {
   }
 
   /** Store one finished run in its own transaction; returns false if it was already there. */
-  put(job: SweepJob<SweepConfig>, out: JobOutput, engine: string, version: string): boolean {
+  put(job: SweepJob, out: JobOutput, engine: string, version: string): boolean {
     const [errUpstream, errTransfer, errScratch, gain] = summaryColumns(job.config, out.result);
     const tx = this.db.transaction(() => {
       const info = this.db
@@ -231,7 +229,7 @@ export class SweepStore {
     return tx();
   }
 
-  fail(job: SweepJob<SweepConfig>, error: string, version: string): void {
+  fail(job: SweepJob, error: string, version: string): void {
     this.db
       .prepare(
         `INSERT OR REPLACE INTO failures (job_id, seed, config, error, version, failed_at) VALUES (?, ?, ?, ?, ?, ?)`,

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentConfig } from '../../src/config/schema.js';
-import { dynamics, errorVsFactor, phaseDiagram, predictedBoundary } from '../../src/report/figures.js';
+import { dynamics, measureVsFactor, phaseDiagram, predictedBoundary } from '../../src/report/figures.js';
 import { paperSweeps } from '../../src/report/paper.js';
 import { renderFigure } from '../../src/report/render.js';
 import { aggregateTable, runRecords, type RunRecord, type Table } from '../../src/sweep/export.js';
-import { checkedPredictor } from '../../src/sweep/predict.js';
+import { checkedPredictor } from '../../src/study/prediction.js';
+import { syntheticStudy } from '../../src/experiment/study.js';
+import type { ExperimentResult } from '../../src/experiment/run.js';
 import { InlineQueue } from '../../src/sweep/queue.js';
 import { runSweeps } from '../../src/sweep/run.js';
 import { loadSweepSpec, parseSweepSpec } from '../../src/sweep/spec.js';
@@ -26,8 +28,8 @@ set: { d: 100, n1: 20, n2: 10, nTest: 100, m: 4, steps: 30, checkpoints: 5 }
 grid: { uNorm: { log: [0.5, 2], num: 2 }, alpha: [0.5, 1] }
 seeds: 2
 `;
-const plan = parseSweepSpec(spec);
-let records: RunRecord[];
+const plan = parseSweepSpec<ExperimentConfig>(spec);
+let records: RunRecord<ExperimentConfig, ExperimentResult>[];
 let agg: Table;
 
 const PNG = [0x89, 0x50, 0x4e, 0x47];
@@ -36,15 +38,15 @@ beforeAll(async () => {
   const store = SweepStore.open(mkdtempSync(join(tmpdir(), 'pt-report-')));
   store.attach(plan, spec, 'dense', 'test');
   await runSweeps([{ plan, store }], new InlineQueue(), { engine: 'dense', version: 'test' });
-  records = runRecords(plan, store.runs());
+  records = runRecords(plan, store.runs()) as typeof records;
   store.close();
-  agg = aggregateTable(records, { predictor: fakePredictor });
+  agg = aggregateTable(syntheticStudy, records, { predictor: fakePredictor });
 });
 
 describe('figures', () => {
   it('draws error against a factor with intervals, as SVG, PNG and CSV', async () => {
     const sub = { ...agg, rows: agg.rows.filter((_, i) => agg.rows[i][agg.columns.indexOf('alpha')] === 1) };
-    const fig = errorVsFactor(sub, 'uNorm', { log: true, title: 'Shared signal test' });
+    const fig = measureVsFactor(sub, 'uNorm', { study: syntheticStudy, log: true, title: 'Shared signal test' });
     const lines = fig.csv.trimEnd().split('\n');
     expect(lines[0]).toBe('uNorm,run,mean,lo,hi,seeds');
     expect(lines).toHaveLength(1 + 2 * 2);
@@ -59,7 +61,7 @@ describe('figures', () => {
     const boundary = predictedBoundary(plan.base, 'uNorm', 'alpha', [0.25, 4, true], [0, 1, false], fakePredictor, 8);
     expect(boundary).toHaveLength(7); // one per scan line along uNorm, except α = 0 (neutral)
     for (const p of boundary) expect(p.x).toBeCloseTo(1, 6);
-    const fig = phaseDiagram(agg, plan.base, 'uNorm', 'alpha', { xLog: true, title: 'Phase test', predictor: fakePredictor });
+    const fig = phaseDiagram(agg, plan.base, 'uNorm', 'alpha', { study: syntheticStudy, xLog: true, title: 'Phase test', predictor: fakePredictor });
     const lines = fig.csv.trimEnd().split('\n');
     expect(lines[0]).toBe('uNorm,alpha,x0,x1,y0,y1,gain,negativeFraction,predicted');
     expect(lines).toHaveLength(5);

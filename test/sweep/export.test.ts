@@ -15,7 +15,10 @@ import {
   type RunRecord,
 } from '../../src/sweep/export.js';
 import { expandJobs } from '../../src/sweep/grid.js';
-import { checkedPredictor, type Predictor } from '../../src/sweep/predict.js';
+import { checkedPredictor } from '../../src/study/prediction.js';
+import { syntheticStudy } from '../../src/experiment/study.js';
+import type { ExperimentResult } from '../../src/experiment/run.js';
+import type { Predictor } from '../../src/sweep/export.js';
 import { InlineQueue, type JobEvent, type JobQueue } from '../../src/sweep/queue.js';
 import type { JobPayload } from '../../src/sweep/job.js';
 import { runSweeps } from '../../src/sweep/run.js';
@@ -84,15 +87,15 @@ set: { d: 100, n1: 20, n2: 10, nTest: 100, m: 4, steps: 30, checkpoints: 4 }
 grid: { uNorm: [0.5, 2], alpha: [0, 0.5] }
 seeds: 3
 `;
-  const plan = parseSweepSpec(spec);
-  let records: RunRecord[];
+  const plan = parseSweepSpec<ExperimentConfig>(spec);
+  let records: RunRecord<ExperimentConfig, ExperimentResult>[];
 
   beforeAll(async () => {
     const store = SweepStore.open(mkdtempSync(join(tmpdir(), 'pt-export-')));
     store.attach(plan, spec, 'dense', 'test');
     const summary = await runSweeps([{ plan, store }], new InlineQueue(), { engine: 'dense', version: 'test' });
     expect(summary).toMatchObject({ runs: 12, skipped: 0, executed: 12, failures: [] });
-    records = runRecords(plan, store.runs());
+    records = runRecords(plan, store.runs()) as RunRecord<ExperimentConfig, ExperimentResult>[];
     store.close();
   });
 
@@ -104,7 +107,7 @@ seeds: 3
   });
 
   it('has one row per run with config values, flattened measures and predictions', () => {
-    const t = runTable(records, fakePredictor);
+    const t = runTable(syntheticStudy, records, { predictor: fakePredictor });
     expect(t.rows).toHaveLength(12);
     expect(t.columns.slice(0, 6)).toEqual(['point', 'seed', 'job', 'engine', 'd', 'n1']);
     for (const c of [
@@ -144,7 +147,7 @@ seeds: 3
   });
 
   it('aggregates over seeds: mean, 95% t-interval, negative fraction, agreement (checked by hand)', () => {
-    const t = aggregateTable(records, { predictor: fakePredictor });
+    const t = aggregateTable(syntheticStudy, records, { predictor: fakePredictor });
     expect(t.rows).toHaveLength(4);
     const at = (c: string, i: number) => column(t, c)[i] as number;
     for (let i = 0; i < 4; i++) {
@@ -174,9 +177,9 @@ seeds: 3
   });
 
   it('writes byte-stable CSV and JSON', () => {
-    const t = runTable(records);
+    const t = runTable(syntheticStudy, records);
     const csv = toCsv(t);
-    expect(csv).toBe(toCsv(runTable(runRecords(plan, [...recordsAsStored()].reverse()))));
+    expect(csv).toBe(toCsv(runTable(syntheticStudy, runRecords(plan, [...recordsAsStored()].reverse()))));
     const lines = csv.trimEnd().split('\n');
     expect(lines).toHaveLength(13);
     expect(lines[0].split(',')).toEqual(t.columns);

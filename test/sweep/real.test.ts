@@ -4,17 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { realDefaults, realPresetConfig, realPresets, realShape, type RealConfig } from '../../src/real/config.js';
+import { presetConfigOf } from '../../src/config/load.js';
+import { realConfigs, realDefaults, realShape, type RealConfig } from '../../src/real/config.js';
 import { runReal } from '../../src/real/run.js';
 import { sweepReport } from '../../src/report/sweep.js';
-import { aggregateTable, column, runRecords, runTable } from '../../src/sweep/export.js';
-import { realSweep } from '../../src/sweep/family.js';
-import { canonicalConfig, expandJobs, jobId, syntheticPlan, type RealSweepPlan } from '../../src/sweep/grid.js';
+import { aggregateTable, column, runRecords, runTable, type RunRecord } from '../../src/sweep/export.js';
+import type { RealResult } from '../../src/real/types.js';
+import { realStudy } from '../../src/real/study.js';
+import { canonicalConfig, expandJobs, jobId, type SweepPlan } from '../../src/sweep/grid.js';
 import { jobPayload, parseJobPayload } from '../../src/sweep/job.js';
-import type { Predictor } from '../../src/sweep/predict.js';
 import { InlineQueue } from '../../src/sweep/queue.js';
 import { runSweeps } from '../../src/sweep/run.js';
-import { loadAnySweepSpec, parseAnySweepSpec, parseSweepSpec } from '../../src/sweep/spec.js';
+import { loadSweepSpec, parseSweepSpec } from '../../src/sweep/spec.js';
 import { SweepStore } from '../../src/sweep/store.js';
 import { tInterval } from '../../src/sweep/stats.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
@@ -27,18 +28,18 @@ const tinySet =
 const tinySpec = `name: real-tiny\nbase: mnist-split\n${tinySet}grid:\n  alpha: [0, 1]\nseeds: 1\n`;
 
 const realPlan = (text: string) => {
-  const plan = parseAnySweepSpec(text, 'spec.yaml');
+  const plan = parseSweepSpec(text, 'spec.yaml');
   expect(plan.family).toBe('real');
-  return plan as RealSweepPlan;
+  return plan as SweepPlan<RealConfig>;
 };
 
 /** The one-line UserError message of parsing `text`. */
-const specError = (text: string): string => userErrorOf(() => parseAnySweepSpec(text, 'spec.yaml'));
+const specError = (text: string): string => userErrorOf(() => parseSweepSpec(text, 'spec.yaml'));
 
 describe('real-data sweep specs', () => {
   it('targets the real-data study when the base is a real preset, validating set and axes with its schema', () => {
     const plan = realPlan(`base: mnist-split\nset: { n1: 300, downstreamClasses: [5, 6, 7] }\ngrid:\n  alpha: { linear: [0, 1], num: 3 }\nseeds: 2\n`);
-    expect(plan.base).toEqual({ ...realPresetConfig(realPresets[0]), n1: 300, downstreamClasses: [5, 6, 7], seed: 0 });
+    expect(plan.base).toEqual({ ...presetConfigOf(realConfigs, 'mnist-split'), n1: 300, downstreamClasses: [5, 6, 7], seed: 0 });
     expect(plan.axes).toEqual([{ keys: ['alpha'], values: [[0], [0.5], [1]] }]);
     const { jobs } = expandJobs(plan);
     expect(jobs.map((j) => [j.config.alpha, j.seed])).toEqual([[0, 0], [0, 1], [0.5, 0], [0.5, 1], [1, 0], [1, 1]]);
@@ -60,7 +61,7 @@ describe('real-data sweep specs', () => {
     for (const [key, schema] of Object.entries(realShape)) {
       const v = realDefaults[key as keyof RealConfig];
       if (typeof v !== 'number') continue;
-      expect(schema.safeParse(v + 0.001).success, key).toBe(!realSweep.integerKeys.includes(key));
+      expect(schema.safeParse(v + 0.001).success, key).toBe(!realStudy.integerKeys.includes(key));
     }
   });
 
@@ -68,13 +69,13 @@ describe('real-data sweep specs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pt-real-spec-'));
     writeFileSync(join(dir, 'base.yaml'), 'arch: twolayer\nn2: 7\n');
     writeFileSync(join(dir, 'sweep.yaml'), 'base: base.yaml\ngrid: { alpha: [0, 1] }\n');
-    const { plan } = loadAnySweepSpec(join(dir, 'sweep.yaml'));
+    const { plan } = loadSweepSpec(join(dir, 'sweep.yaml'));
     expect(plan).toMatchObject({ name: 'sweep', family: 'real', base: { ...realDefaults, arch: 'twolayer', n2: 7 } });
     expect(realPlan('base: { epochs2: 3 }\n').base.epochs2).toBe(3);
     expect(realPlan('family: real\nset: { alpha: 0.25 }\n').base).toEqual({ ...realDefaults, alpha: 0.25 });
     expect(realPlan('family: real\nbase: { alpha: 0.3 }\n').base).toEqual({ ...realDefaults, alpha: 0.3 });
     // Keys both families know (alpha, n1, …) alone mean the synthetic experiment, as before.
-    expect(parseAnySweepSpec('base: { alpha: 0.25 }\n').family).toBeUndefined();
+    expect(parseSweepSpec('base: { alpha: 0.25 }\n').family).toBeUndefined();
   });
 
   it.each([
@@ -100,15 +101,11 @@ describe('real-data sweep specs', () => {
     expect(specError(text)).toMatch(pattern);
   });
 
-  it('keeps the synthetic-only API: parseSweepSpec refuses a real-data spec', () => {
-    expect(() => parseSweepSpec(tinySpec, 'spec.yaml')).toThrow(/^spec\.yaml: is a real-data sweep; only synthetic sweeps are allowed here$/);
-  });
-
   it('ships example specs over α, N₁, N₂ and label noise that resolve to real-data sweeps', () => {
     const dir = join(repoRoot, 'examples');
     const runs: Record<string, number> = {};
     for (const f of readdirSync(dir).filter((f) => /^real-.*\.yaml$/.test(f))) {
-      const { plan } = loadAnySweepSpec(join(dir, f));
+      const { plan } = loadSweepSpec(join(dir, f));
       expect(plan.family, f).toBe('real');
       runs[plan.name] = expandJobs(plan).jobs.length;
     }
@@ -127,7 +124,7 @@ describe('real-data job payloads', () => {
   });
 
   it('keeps synthetic payloads as they were (no kind), and ids apart between families', () => {
-    const synth = expandJobs(syntheticPlan(parseAnySweepSpec('set: { d: 100, steps: 5 }\n'))).jobs[0];
+    const synth = expandJobs((parseSweepSpec('set: { d: 100, steps: 5 }\n'))).jobs[0];
     expect(Object.keys(jobPayload(synth, 'dense'))).toEqual(['id', 'engine', 'config']);
     expect(parseJobPayload({ kind: 'synthetic', id: synth.id, engine: 'dense', config: synth.config }).config).toEqual(synth.config);
     // ids: SHA-256 of the canonical config; the real family hashes a "real:" prefix first
@@ -154,7 +151,7 @@ describe('real-data job payloads', () => {
   });
 
   it('refuses a synthetic config presented as a real-data job', () => {
-    const synth = expandJobs(syntheticPlan(parseAnySweepSpec('set: { d: 100, steps: 5 }\n'))).jobs[0];
+    const synth = expandJobs((parseSweepSpec('set: { d: 100, steps: 5 }\n'))).jobs[0];
     expect(() => parseJobPayload({ kind: 'real', id: synth.id, engine: 'cnn', config: synth.config })).toThrow(
       /^job [0-9a-f]{16}: field "kind": its config holds synthetic keys; kind must be "synthetic" or absent$/,
     );
@@ -165,20 +162,17 @@ describe('export of a real-data sweep (in this thread)', () => {
   // One point, two seeds: enough to check the interval by hand.
   const spec = `base: mnist-split\n${tinySet}grid:\n  alpha: [1]\nseeds: 2\n`;
   const plan = realPlan(spec);
-  const explode: Predictor = () => {
-    throw new Error('the theory must not be asked about real-data runs');
-  };
 
   it('stores runReal results and aggregates accuracies and the gain with 95% intervals', async () => {
     const store = SweepStore.open(mkdtempSync(join(tmpdir(), 'pt-real-export-')));
     store.attach(plan, spec, 'cnn', 'test');
     const summary = await runSweeps([{ plan, store }], new InlineQueue(), { engine: 'cnn', version: 'test' });
     expect(summary).toMatchObject({ runs: 2, executed: 2, failures: [] });
-    const records = runRecords(plan, store.runs());
+    const records = runRecords(plan, store.runs()) as RunRecord<RealConfig, RealResult>[];
     store.close();
     expect(JSON.stringify(records[1].result)).toBe(JSON.stringify(runReal(expandJobs(plan).jobs[1].config, { threads: 1 }).result));
 
-    const runs = runTable(records, explode);
+    const runs = runTable(realStudy, records);
     for (const c of ['upstreamClasses', 'alpha', 'upstream.testAccuracy', 'transfer.testAccuracy', 'scratch.testAccuracy', 'gain']) {
       expect(runs.columns, c).toContain(c);
     }
@@ -187,7 +181,7 @@ describe('export of a real-data sweep (in this thread)', () => {
     expect(column(runs, 'upstreamClasses')).toEqual(['[0,1]', '[0,1]']);
     expect(column(runs, 'engine')).toEqual(['cnn', 'cnn']);
 
-    const agg = aggregateTable(records, { predictor: explode });
+    const agg = aggregateTable(realStudy, records);
     expect(agg.rows).toHaveLength(1);
     const acc = records.map((r) => r.result.transfer.testAccuracy);
     const gains = records.map((r) => r.result.transfer.testAccuracy - r.result.scratch.testAccuracy);
@@ -201,7 +195,7 @@ describe('export of a real-data sweep (in this thread)', () => {
     expect(agg.columns).not.toContain('observed.scratchBayesOptimal');
     expect(agg.columns).toContain('observed.regime');
     // an empty table of a real sweep still has the real columns
-    expect(runTable([], undefined, 'real').columns).toContain('upstreamClasses');
+    expect(runTable(realStudy, []).columns).toContain('upstreamClasses');
   });
 });
 
@@ -284,12 +278,12 @@ describe('paratransfer sweep, results and report on real data', () => {
   it('refuses another engine for a real-data sweep, and a synthetic sweep into its directory, in one line', async () => {
     const r = await runCli(['sweep', specFile, '--out', join(work, 'other'), '--engine', 'dense']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('paratransfer: error: --engine: real-data sweeps run on the CNN engine "cnn" (got "dense"); omit --engine\n');
+    expect(r.stderr).toBe('paratransfer: error: --engine: real-data sweeps run on the "cnn" engine (got "dense"); omit --engine\n');
     expect(existsSync(join(work, 'other'))).toBe(false);
     // A synthetic sweep into the real-data sweep's directory is refused, naming both.
     const store = SweepStore.open(dir);
     try {
-      const synth = syntheticPlan(parseAnySweepSpec('grid: { alpha: [0, 1] }\n'));
+      const synth = (parseSweepSpec('grid: { alpha: [0, 1] }\n'));
       expect(() => store.attach(synth, 'grid: { alpha: [0, 1] }\n', 'dense', 'test')).toThrow(
         /results\.sqlite holds a real-data sweep, not a synthetic sweep; use another --out$/,
       );
@@ -319,7 +313,7 @@ describe('paratransfer sweep, results and report on real data', () => {
     expect(html).toContain('alt="Test accuracy vs inheritance ratio α"');
     expect(html).toContain('alt="Transfer gain vs inheritance ratio α"');
     expect(html).toContain('<th>transfer accuracy</th><th>scratch accuracy</th><th>gain Δ</th>');
-    expect(html).toContain('real-data transfer');
+    expect(html).toContain('real-data study');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(html).not.toMatch(/<script|<link|@import|url\(/);
     expect(readFileSync(join(dir, 'runs.csv'), 'utf8')).toBe(csv);
@@ -329,7 +323,7 @@ describe('paratransfer sweep, results and report on real data', () => {
 describe('paratransfer report on a synthetic sweep', () => {
   it('draws error and gain per axis, one panel per other axis value, and the phase diagram of two axes', async () => {
     const spec = 'name: syn\nset: { d: 60, n1: 20, n2: 10, nTest: 60, m: 4, steps: 20, checkpoints: 2 }\ngrid: { alpha: [0, 1], uNorm: [0.5, 2] }\n';
-    const plan = syntheticPlan(parseAnySweepSpec(spec));
+    const plan = (parseSweepSpec(spec));
     const dir = mkdtempSync(join(tmpdir(), 'pt-syn-report-'));
     const store = SweepStore.open(dir);
     store.attach(plan, spec, 'dense', 'test');

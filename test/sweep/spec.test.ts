@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentShape } from '../../src/config/schema.js';
 import { defaultConfig } from '../../src/config/presets.js';
-import { axisValues, expandJobs, integerKeys, jobId } from '../../src/sweep/grid.js';
+import { integerKeys } from '../../src/experiment/study.js';
+import { axisValues as axisValuesOf, expandJobs, jobId } from '../../src/sweep/grid.js';
 import { parseJobPayload } from '../../src/sweep/job.js';
 import { loadSweepSpec, parseSweepSpec } from '../../src/sweep/spec.js';
 import { userErrorOf } from '../helpers/errors.js';
+
+/** Axis values over the synthetic experiment's keys. */
+const axisValues = (key: string, spec: Parameters<typeof axisValuesOf>[1]) => axisValuesOf(key, spec, integerKeys);
 
 const small = 'set: { d: 100, n1: 20, n2: 10, nTest: 100, m: 4, steps: 30 }\n';
 
@@ -49,7 +53,7 @@ describe('sweep spec validation', () => {
     ['alpah: 3\n', /^spec\.yaml: unknown key "alpah" \(allowed: name, description, family, base, set, grid, zip, seeds\)$/],
     ['base: nope\n', /field "base": "nope" is neither a preset .* nor a config file/],
     ['base: [1, 2]\n', /field "base": must be a preset name, a YAML config file or a mapping/],
-    ['set: { alpah: 1 }\n', /field "set\.alpah": unknown config key "alpah"/],
+    ['set: { alpah: 1 }\n', /field "set\.alpah": unknown synthetic config key "alpah"/],
     ['set: { seed: 1 }\n', /field "set\.seed": the seed is set by "seeds:"/],
     ['set: { alpha: 2 }\n', /base with set: field "alpha": must be a number in \[0, 1\] \(got 2\)/],
     ['grid: { alpha: 0.5 }\n', /field "grid\.alpha": must be a list of values, \{ linear: \[a, b\], num: k \} or \{ log/],

@@ -1,9 +1,12 @@
 /** The explorer's sweep-export loader: layouts it accepts, the numbers it derives, the errors it gives. */
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, presetConfig, presets } from '../../src/config/presets.js';
+import type { ExperimentConfig } from '../../src/config/schema.js';
 import { studentTQuantile } from '../../src/sweep/stats.js';
-import { predict } from '../../src/theory/index.js';
-import { ExportError, loadSweep, parseCsv, pointKeys, type Row } from '../../web/src/sweep-data.js';
+import { syntheticStudy } from '../../src/experiment/study.js';
+import { ExportError, loadSweep, parseCsv, pointKeysOf, type Row } from '../../web/src/sweep-data.js';
+
+const pointKeys = pointKeysOf(syntheticStudy);
 
 const base = presetConfig(presets[0]);
 
@@ -22,7 +25,7 @@ function runRows(): Row[] {
     seeds.forEach(([transfer, scratch], seed) => {
       const config = { ...base, uNorm, alpha, seed };
       const row: Row = { point: 0, seed, job: `j${key}${seed}`, engine: 'coef' };
-      for (const k of pointKeys) row[k] = config[k];
+      for (const k of pointKeys) row[k] = config[k as keyof typeof config];
       Object.assign(row, {
         'upstream.testError': 0.01,
         'transfer.testError': transfer,
@@ -71,11 +74,11 @@ describe('loadSweep on per-run exports', () => {
   });
 
   it('attaches the theory’s prediction and scores its agreement', () => {
-    for (const p of sweep.points) expect(p.prediction).toEqual(predict(p.config));
+    for (const p of sweep.points) expect(p.prediction).toEqual(syntheticStudy.theory!.predict(p.config as ExperimentConfig));
     // At α = 0 both runs are the same network: Γ = 0 and Δ = 0, so only the two α = 1 points count.
-    const counted = sweep.points.filter((p) => p.observed !== 'neutral' && p.prediction.Gamma !== 0);
+    const counted = sweep.points.filter((p) => p.observed !== 'neutral' && p.prediction!.gamma !== 0);
     expect(counted.map((p) => p.config.alpha)).toEqual([1, 1]);
-    const agree = counted.filter((p) => (p.prediction.Gamma > 0) === (p.observed === 'positive')).length;
+    const agree = counted.filter((p) => (p.prediction!.gamma > 0) === (p.observed === 'positive')).length;
     expect(sweep.agreement).toEqual({ n: 2, agree, rate: agree / 2 });
   });
 

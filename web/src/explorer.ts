@@ -2,7 +2,7 @@
  * The single-experiment view: the config form, a run in the worker with live charts, the simulated errors next to
  * the theory's prediction, and the α-curve.
  */
-import { predict, type Checkpoint, type ExperimentConfig, type ExperimentResult, type GroupMeasures, type Phase } from '../../src/browser.js';
+import { phases, predict, type Checkpoint, type ExperimentConfig, type ExperimentResult, type GroupMeasures, type Phase } from '../../src/browser.js';
 import { LineChart, palette, type Rule, type Series } from './charts.js';
 import { cliCommand, configYaml, ConfigForm, type FormState } from './form.js';
 import { num, pct, pp, seconds } from './format.js';
@@ -11,7 +11,7 @@ import { Runner } from './runner.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
-const phaseOrder: Phase[] = ['upstream', 'transfer', 'scratch'];
+const phaseOrder: readonly Phase[] = phases;
 type Direction = 'u' | 'v1' | 'v2';
 
 /** Mean over the two classes of a per-class measure (the one present when the other is null). */

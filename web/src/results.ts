@@ -1,12 +1,17 @@
 /**
- * The sweep-results view: error and gain against each varied factor (mean and 95% interval over seeds, with the
- * theory's curves), and phase diagrams of the gain over pairs of factors with the theory's Γ boundary.
+ * The sweep-results view of any study: its measure (test error, test accuracy) and the gain against each varied
+ * factor (mean and 95% interval over seeds, with the theory's curves where the study has a theory), and phase
+ * diagrams of the gain over pairs of factors with the theory's boundary.
  */
-import { defaultConstants, predict, type ConfigKey, type ExperimentConfig } from '../../src/browser.js';
+import type { AnyStudy } from '../../src/browser.js';
 import { drawHeatmap, LineChart, palette, type Contour, type HeatmapCell, type Series } from './charts.js';
-import { keyLabel } from './form.js';
 import { escapeHtml, num, pct, pp } from './format.js';
-import type { Cell, Sweep, SweepPoint } from './sweep-data.js';
+import type { Cell, Config, Sweep, SweepPoint } from './sweep-data.js';
+
+const capital = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
+/** A config key as the study labels it on axes. */
+const keyLabel = (study: AnyStudy, k: string) => study.factorLabels[k] ?? k;
 
 const isNumeric = (vs: Cell[] | undefined) => !!vs && vs.every((v) => typeof v === 'number');
 
@@ -28,8 +33,11 @@ function valueAt(vs: number[], t: number, log: boolean): number {
   return vs[i] + f * (vs[i + 1] - vs[i]);
 }
 
+/** A config value as a cell (lists as their JSON text, as in the export). */
+const cellOf = (v: unknown): Cell => (Array.isArray(v) ? JSON.stringify(v) : (v as Cell));
+
 /** A point's config restricted to keys, as a lookup key. */
-const sliceKey = (c: ExperimentConfig, keys: ConfigKey[]) => JSON.stringify(keys.map((k) => c[k]));
+const sliceKey = (c: Config, keys: string[]) => JSON.stringify(keys.map((k) => cellOf(c[k])));
 
 function selectHtml(id: string, label: string, options: { value: string; text: string }[], selected: string): string {
   return `<label class="inline">${escapeHtml(label)} <select id="${id}" data-testid="${id}">${options
@@ -39,11 +47,11 @@ function selectHtml(id: string, label: string, options: { value: string; text: s
 
 export class ResultsView {
   private sweep: Sweep | null = null;
-  private factor: ConfigKey | null = null;
-  private px: ConfigKey | null = null;
-  private py: ConfigKey | null = null;
+  private factor: string | null = null;
+  private px: string | null = null;
+  private py: string | null = null;
   /** chosen value index of each varied key not on an axis */
-  private slice = new Map<ConfigKey, number>();
+  private slice = new Map<string, number>();
   private errorChart?: LineChart;
   private gainChart?: LineChart;
 
@@ -51,6 +59,8 @@ export class ResultsView {
 
   show(sweep: Sweep, source: string): void {
     this.sweep = sweep;
+    const m = sweep.study.measure;
+    const theory = Boolean(sweep.study.theory);
     const numericVaried = sweep.varied.filter((k) => isNumeric(sweep.values[k]));
     this.factor = numericVaried[0] ?? null;
     this.px = numericVaried[0] ?? null;
@@ -61,15 +71,15 @@ export class ResultsView {
     this.body.innerHTML = `
       <section class="card summary" data-testid="results-summary">${this.summaryHtml(sweep, source)}</section>
       <section class="card">
-        <h2>Test error against a factor <span class="sub">mean over seeds, band: 95% t-interval; dashed: theory</span></h2>
+        <h2>${escapeHtml(capital(m.label))} against a factor <span class="sub">mean over seeds, band: 95% t-interval${theory ? '; dashed: theory' : ''}</span></h2>
         <div class="controls-row" id="factor-controls"></div>
         <div class="charts">
-          <figure><figcaption>Clean test error</figcaption><div class="chart-box" id="factor-error-chart" data-testid="factor-error-chart"></div></figure>
-          <figure><figcaption>Transfer gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub></figcaption><div class="chart-box" id="factor-gain-chart" data-testid="factor-gain-chart"></div></figure>
+          <figure><figcaption>${escapeHtml(capital(m.label))}</figcaption><div class="chart-box" id="factor-error-chart" data-testid="factor-error-chart"></div></figure>
+          <figure><figcaption>Transfer gain Δ = ${escapeHtml(m.gain)}</figcaption><div class="chart-box" id="factor-gain-chart" data-testid="factor-gain-chart"></div></figure>
         </div>
       </section>
       <section class="card">
-        <h2>Phase diagram <span class="sub">mean transfer gain; line: the theory’s boundary Γ = γ₀</span></h2>
+        <h2>Phase diagram <span class="sub">mean transfer gain${theory ? '; line: the theory’s boundary' : ''}</span></h2>
         <div class="controls-row" id="phase-controls"></div>
         <div class="chart-box phase" id="phase-chart" data-testid="phase-chart"></div>
         <p class="foot" id="phase-foot"></p>
@@ -80,7 +90,11 @@ export class ResultsView {
           <div class="table-wrap">${this.tableHtml(sweep)}</div>
         </details>
       </section>`;
-    this.errorChart = new LineChart(this.body.querySelector('#factor-error-chart')!, { xLabel: '', yLabel: 'clean test error', yDomain: [0, undefined] });
+    this.errorChart = new LineChart(this.body.querySelector('#factor-error-chart')!, {
+      xLabel: '',
+      yLabel: m.label,
+      yDomain: m.higherIsBetter ? [undefined, 1] : [0, undefined],
+    });
     this.gainChart = new LineChart(this.body.querySelector('#factor-gain-chart')!, { xLabel: '', yLabel: 'gain Δ' });
     this.drawFactor();
     this.drawPhase();
@@ -88,9 +102,11 @@ export class ResultsView {
 
   private summaryHtml(s: Sweep, source: string): string {
     const seeds = s.points.map((p) => p.seeds);
-    const fixed = (Object.keys(s.values) as ConfigKey[]).filter((k) => !s.varied.includes(k) && !s.assumed.includes(k));
-    const agreement = (a: Sweep['agreement']) => (a.rate === null ? 'no point with a clear sign' : `${a.agree} of ${a.n} points (${pct(a.rate)})`);
-    return `<h2>${escapeHtml(source)} <span class="sub">${s.kind === 'runs' ? 'one row per run' : 'aggregated export'}</span></h2>
+    const fixed = Object.keys(s.values).filter((k) => !s.varied.includes(k) && !s.assumed.includes(k));
+    const agreement = (a: NonNullable<Sweep['agreement']>) => (a.rate === null ? 'no point with a clear sign' : `${a.agree} of ${a.n} points (${pct(a.rate)})`);
+    const theory = s.study.theory;
+    const constants = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${escapeHtml(k)} = ${num(v)}`).join(', ');
+    return `<h2>${escapeHtml(source)} <span class="sub">${escapeHtml(s.study.title)}, ${s.kind === 'runs' ? 'one row per run' : 'aggregated export'}</span></h2>
       <dl class="facts">
         <dt>rows</dt><dd>${s.rows}</dd>
         <dt>grid points</dt><dd data-testid="results-points">${s.points.length}</dd>
@@ -98,22 +114,37 @@ export class ResultsView {
         ${s.engines.length ? `<dt>engine</dt><dd>${escapeHtml(s.engines.join(', '))}</dd>` : ''}
         <dt>varied</dt><dd>${
           s.varied.length
-            ? s.varied.map((k) => `${escapeHtml(keyLabel(k))}: ${s.values[k]!.map(cellText).join(', ')}`).join('<br>')
+            ? s.varied.map((k) => `${escapeHtml(keyLabel(s.study, k))}: ${s.values[k]!.map(cellText).join(', ')}`).join('<br>')
             : 'nothing (a single point)'
         }</dd>
         <dt>fixed</dt><dd class="fixed">${fixed.map((k) => `${k}=${escapeHtml(cellText(s.values[k]![0]))}`).join(' ')}</dd>
         ${s.assumed.length ? `<dt>not in the export</dt><dd>${s.assumed.join(', ')} (defaults assumed for the theory)</dd>` : ''}
-        <dt>theory agrees</dt><dd data-testid="results-agreement">${agreement(s.agreement)}: predicted regime (Γ vs γ₀ = ${num(defaultConstants.gamma0)}) against the sign of the mean gain</dd>
-        <dt>refitted</dt><dd>γ₀ = ${num(s.fitted.gamma0)}, c = ${num(s.fitted.c)}: agrees at ${agreement(s.fittedAgreement)}</dd>
+        ${
+          theory && s.agreement
+            ? `<dt>theory agrees</dt><dd data-testid="results-agreement">${agreement(s.agreement)}: predicted regime (Γ vs its threshold ${num(theory.threshold)}) against the sign of the mean gain</dd>`
+            : '<dt>theory</dt><dd data-testid="results-agreement">this study has no theory to compare with</dd>'
+        }
+        ${s.fitted && s.fittedAgreement ? `<dt>refitted</dt><dd>${constants(s.fitted.constants)}: agrees at ${agreement(s.fittedAgreement)}</dd>` : ''}
       </dl>`;
   }
 
   private tableHtml(s: Sweep): string {
-    const head = [...s.varied.map((k) => keyLabel(k)), 'seeds', 'transfer error', 'scratch error', 'gain Δ [95% CI]', 'neg. fraction', 'Γ', 'predicted', 'observed'];
+    const m = s.study.measure;
+    const theory = Boolean(s.study.theory);
+    const head = [
+      ...s.varied.map((k) => keyLabel(s.study, k)),
+      'seeds',
+      `transfer ${m.short}`,
+      `scratch ${m.short}`,
+      'gain Δ [95% CI]',
+      'neg. fraction',
+      ...(theory ? ['Γ', 'predicted'] : []),
+      'observed',
+    ];
     const rows = [...s.points].sort((a, b) => {
       for (const k of s.varied) {
-        const x = a.config[k];
-        const y = b.config[k];
+        const x = cellOf(a.config[k]);
+        const y = cellOf(b.config[k]);
         if (x !== y) return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
       }
       return 0;
@@ -121,22 +152,23 @@ export class ResultsView {
     const ci = (p: SweepPoint) => (p.gain.lo === null || p.gain.hi === null ? '' : ` [${pp(p.gain.lo)}, ${pp(p.gain.hi)}]`);
     return `<table class="points"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
       .map(
-        (p) => `<tr>${s.varied.map((k) => `<td>${escapeHtml(cellText(p.config[k] as Cell))}</td>`).join('')}
+        (p) => `<tr>${s.varied.map((k) => `<td>${escapeHtml(cellText(cellOf(p.config[k])))}</td>`).join('')}
           <td>${p.seeds}</td><td>${pct(p.transfer.mean)}</td><td>${pct(p.scratch.mean)}</td><td>${pp(p.gain.mean)}${ci(p)}</td>
-          <td>${p.negativeFraction === null ? '—' : num(p.negativeFraction, 3)}</td><td>${num(p.prediction.Gamma)}</td>
-          <td class="regime ${p.prediction.regime}">${p.prediction.regime}</td><td class="regime ${p.observed}">${p.observed}</td></tr>`,
+          <td>${p.negativeFraction === null ? '—' : num(p.negativeFraction, 3)}</td>${
+            p.prediction ? `<td>${num(p.prediction.gamma)}</td><td class="regime ${p.prediction.regime}">${p.prediction.regime}</td>` : ''
+          }<td class="regime ${p.observed}">${p.observed}</td></tr>`,
       )
       .join('')}</tbody></table>`;
   }
 
   /** Selects for the varied keys not on an axis: which slice of the grid to draw. */
-  private sliceControls(container: HTMLElement, axes: (ConfigKey | null)[], prefix: string, redraw: () => void): void {
+  private sliceControls(container: HTMLElement, axes: (string | null)[], prefix: string, redraw: () => void): void {
     const s = this.sweep!;
     const others = s.varied.filter((k) => !axes.includes(k));
     const html = others.map((k) =>
       selectHtml(
         `${prefix}-slice-${k}`,
-        `${keyLabel(k)} =`,
+        `${keyLabel(s.study, k)} =`,
         s.values[k]!.map((v, i) => ({ value: String(i), text: cellText(v) })),
         String(this.slice.get(k) ?? 0),
       ),
@@ -154,14 +186,14 @@ export class ResultsView {
   }
 
   /** Points in the current slice, looked up by their values on the given axes. */
-  private slicePoints(axes: ConfigKey[]): { lookup: Map<string, SweepPoint>; base: ExperimentConfig } {
+  private slicePoints(axes: string[]): { lookup: Map<string, SweepPoint>; base: Config } {
     const s = this.sweep!;
     const others = s.varied.filter((k) => !axes.includes(k));
     const want = new Map(others.map((k) => [k, s.values[k]![this.slice.get(k) ?? 0]]));
     const lookup = new Map<string, SweepPoint>();
-    let base: ExperimentConfig | null = null;
+    let base: Config | null = null;
     for (const p of s.points) {
-      if (others.every((k) => p.config[k] === want.get(k))) {
+      if (others.every((k) => cellOf(p.config[k]) === want.get(k))) {
         lookup.set(sliceKey(p.config, axes), p);
         base ??= p.config;
       }
@@ -180,9 +212,9 @@ export class ResultsView {
       this.gainChart!.update([]);
       return;
     }
-    controls.innerHTML = selectHtml('factor-key', 'factor', numericVaried.map((k) => ({ value: k, text: keyLabel(k) })), this.factor);
+    controls.innerHTML = selectHtml('factor-key', 'factor', numericVaried.map((k) => ({ value: k, text: keyLabel(s.study, k) })), this.factor);
     controls.querySelector<HTMLSelectElement>('#factor-key')!.addEventListener('change', (e) => {
-      this.factor = (e.target as HTMLSelectElement).value as ConfigKey;
+      this.factor = (e.target as HTMLSelectElement).value;
       this.drawFactor();
     });
     this.sliceControls(controls, [this.factor], 'factor', () => this.drawFactor());
@@ -194,22 +226,24 @@ export class ResultsView {
     const pts = xs.map((x) => ({ x, p: lookup.get(JSON.stringify([x])) })).filter((q): q is { x: number; p: SweepPoint } => !!q.p);
     const band = (f: (p: SweepPoint) => { lo: number | null; hi: number | null }) =>
       pts.filter(({ p }) => f(p).lo !== null && f(p).hi !== null).map(({ x, p }) => ({ x, lo: f(p).lo!, hi: f(p).hi! }));
-    // The theory's curve through the slice, sampled finely between the grid's ends.
-    const curve = Array.from({ length: 81 }, (_, i) => valueAt([xs[0], xs[xs.length - 1]], i / 80, log)).map((x) => ({
-      x,
-      t: predict({ ...base, [k]: x }),
-    }));
+    // The theory's curves through the slice (where the study has a theory), sampled finely between the grid's ends.
+    const { theory, measure } = s.study;
+    const curve = theory
+      ? Array.from({ length: 81 }, (_, i) => valueAt([xs[0], xs[xs.length - 1]], i / 80, log)).map((x) => ({ x, t: theory.predict({ ...base, [k]: x }) }))
+      : [];
+    const theorySeries = (name: string, field: string | undefined, color: string): Series[] =>
+      field && curve.length ? [{ name, color, dash: '6 4', points: curve.map((c) => ({ x: c.x, y: c.t[field] as number })) }] : [];
     const errSeries: Series[] = [
-      { name: 'theory: transfer', color: palette.transfer, dash: '6 4', points: curve.map((c) => ({ x: c.x, y: c.t.predictedTransferError })) },
-      { name: 'theory: scratch', color: palette.scratch, dash: '6 4', points: curve.map((c) => ({ x: c.x, y: c.t.predictedScratchError })) },
+      ...theorySeries('theory: transfer', measure.predicted?.transfer, palette.transfer),
+      ...theorySeries('theory: scratch', measure.predicted?.scratch, palette.scratch),
       { name: 'transfer', color: palette.transfer, markers: true, points: pts.map(({ x, p }) => ({ x, y: p.transfer.mean })), band: band((p) => p.transfer), format: pct },
       { name: 'scratch', color: palette.scratch, markers: true, points: pts.map(({ x, p }) => ({ x, y: p.scratch.mean })), band: band((p) => p.scratch), format: pct },
     ];
     const gainSeries: Series[] = [
-      { name: 'theory: predicted Δ', color: palette.theory, dash: '6 4', points: curve.map((c) => ({ x: c.x, y: c.t.predictedGain })) },
+      ...theorySeries('theory: predicted Δ', measure.predicted?.gain, palette.theory),
       { name: 'measured Δ', color: palette.inherited, markers: true, points: pts.map(({ x, p }) => ({ x, y: p.gain.mean })), band: band((p) => p.gain), format: pp },
     ];
-    const xLabel = keyLabel(k);
+    const xLabel = keyLabel(s.study, k);
     this.errorChart!.setOptions({ xLabel, xScale: log ? 'log' : 'linear' });
     this.errorChart!.update(errSeries);
     this.gainChart!.setOptions({ xLabel, xScale: log ? 'log' : 'linear' });
@@ -228,10 +262,10 @@ export class ResultsView {
       foot.textContent = 'A phase diagram needs two numeric factors varied in the sweep.';
       return;
     }
-    const opts = numericVaried.map((k) => ({ value: k, text: keyLabel(k) }));
+    const opts = numericVaried.map((k) => ({ value: k, text: keyLabel(s.study, k) }));
     controls.innerHTML = selectHtml('phase-x', 'x', opts, this.px) + selectHtml('phase-y', 'y', opts, this.py);
     const swap = (which: 'x' | 'y') => (e: Event) => {
-      const v = (e.target as HTMLSelectElement).value as ConfigKey;
+      const v = (e.target as HTMLSelectElement).value;
       if (which === 'x') [this.px, this.py] = [v, v === this.py ? this.px : this.py];
       else [this.py, this.px] = [v, v === this.px ? this.py : this.px];
       this.drawPhase();
@@ -255,22 +289,24 @@ export class ResultsView {
     const gx = Array.from({ length: res }, (_, i) => -0.5 + (i / (res - 1)) * xs.length);
     const gy = Array.from({ length: res }, (_, j) => -0.5 + (j / (res - 1)) * ys.length);
     const [lx, ly] = [logLike(xs), logLike(ys)];
-    const grid = gy.map((ty) =>
-      gx.map((tx) => {
-        const vx = valueAt(xs, tx, lx);
-        const vy = valueAt(ys, ty, ly);
-        if (!(vx >= 0 && vy >= 0)) return NaN;
-        const c = { ...base, [kx]: vx, [ky]: vy };
-        return predict(c).Gamma;
-      }),
-    );
-    const contours: Contour[] = [{ name: `theory: Γ = ${num(defaultConstants.gamma0)}`, grid, level: defaultConstants.gamma0 }];
-    if (Number.isFinite(s.fitted.gamma0) && s.fitted.gamma0 !== defaultConstants.gamma0) {
-      contours.push({ name: `refitted: Γ = ${num(s.fitted.gamma0)}`, grid, level: s.fitted.gamma0, dash: '6 4', color: '#555' });
+    const gammaGrid = (predict: (c: Config) => { gamma: number }) =>
+      gy.map((ty) =>
+        gx.map((tx) => {
+          const vx = valueAt(xs, tx, lx);
+          const vy = valueAt(ys, ty, ly);
+          if (!(vx >= 0 && vy >= 0)) return NaN;
+          return predict({ ...base, [kx]: vx, [ky]: vy }).gamma;
+        }),
+      );
+    const { theory } = s.study;
+    const contours: Contour[] = theory ? [{ name: `theory: Γ = ${num(theory.threshold)}`, grid: gammaGrid(theory.predict), level: theory.threshold }] : [];
+    const fitted = s.fitted;
+    if (fitted && Number.isFinite(fitted.threshold) && fitted.threshold !== theory?.threshold) {
+      contours.push({ name: `refitted: Γ = ${num(fitted.threshold)}`, grid: gammaGrid(fitted.predict), level: fitted.threshold, dash: '6 4', color: '#555' });
     }
     drawHeatmap(chart, {
-      xLabel: keyLabel(kx),
-      yLabel: keyLabel(ky),
+      xLabel: keyLabel(s.study, kx),
+      yLabel: keyLabel(s.study, ky),
       zLabel: 'gain Δ (percentage points)',
       xTicks: xs.map(cellText),
       yTicks: ys.map(cellText),
@@ -283,18 +319,25 @@ export class ResultsView {
     });
     const blue = cells.flat().filter((c) => c.value !== null && c.value > 0).length;
     const red = cells.flat().filter((c) => c.value !== null && c.value < 0).length;
-    foot.textContent = `Blue: transfer helps (Δ > 0, ${blue} cells); red: negative transfer (Δ < 0, ${red} cells). Cell labels in percentage points. The theory predicts positive transfer on the side of the line where Γ > γ₀.`;
+    foot.textContent =
+      `Blue: transfer helps (Δ > 0, ${blue} cells); red: negative transfer (Δ < 0, ${red} cells). Cell labels in percentage points.` +
+      (theory ? ' The theory predicts positive transfer on the side of the line where Γ exceeds its threshold.' : '');
   }
 
-  private cell(p: SweepPoint | undefined, kx: ConfigKey, ky: ConfigKey, x: number, y: number): HeatmapCell {
-    const where = `${keyLabel(kx)} = ${num(x)}, ${keyLabel(ky)} = ${num(y)}`;
+  private cell(p: SweepPoint | undefined, kx: string, ky: string, x: number, y: number): HeatmapCell {
+    const study = this.sweep!.study;
+    const where = `${keyLabel(study, kx)} = ${num(x)}, ${keyLabel(study, ky)} = ${num(y)}`;
     if (!p) return { value: null, title: `${where}: no runs` };
     const ci = p.gain.lo === null || p.gain.hi === null ? '' : ` [${pp(p.gain.lo)}, ${pp(p.gain.hi)}]`;
-    const flag = p.observed !== 'neutral' && p.prediction.regime !== 'neutral' && p.observed !== p.prediction.regime;
+    const pred = p.prediction;
+    const flag = Boolean(pred) && p.observed !== 'neutral' && pred!.regime !== 'neutral' && p.observed !== pred!.regime;
     return {
       value: p.gain.mean === null ? null : 100 * p.gain.mean,
       flag,
-      title: `${where}\nΔ = ${pp(p.gain.mean)}${ci} over ${p.seeds} seed${p.seeds === 1 ? '' : 's'}\ntransfer ${pct(p.transfer.mean)}, scratch ${pct(p.scratch.mean)}\nΓ = ${num(p.prediction.Gamma)}: predicted ${p.prediction.regime}`,
+      title:
+        `${where}\nΔ = ${pp(p.gain.mean)}${ci} over ${p.seeds} seed${p.seeds === 1 ? '' : 's'}\n` +
+        `transfer ${pct(p.transfer.mean)}, scratch ${pct(p.scratch.mean)}` +
+        (pred ? `\nΓ = ${num(pred.gamma)}: predicted ${pred.regime}` : ''),
     };
   }
 }

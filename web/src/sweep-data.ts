@@ -6,26 +6,23 @@
  */
 import { z } from 'zod';
 import {
-  defaultConfig,
-  defaultConstants,
-  experimentKeys,
-  experimentShape,
-  fitConstants,
-  predict,
+  studies,
   tInterval,
-  type ConfigKey,
-  type ExperimentConfig,
+  type AnyStudy,
+  type FittedTheory,
   type Interval,
-  type Observation,
-  type Prediction,
-  type TheoryConstants,
+  type StudyPrediction as Prediction,
+  type TheoryObservation,
 } from '../../src/browser.js';
 
 export type Cell = number | string | boolean | null;
 export type Row = Record<string, Cell>;
 
-/** The config keys a grid point is made of (the seed is what varies within a point). */
-export const pointKeys = experimentKeys.filter((k) => k !== 'seed');
+/** The config keys a grid point of a study is made of (the seed is what varies within a point). */
+export const pointKeysOf = (study: AnyStudy): string[] => study.configs.keys.filter((k) => k !== 'seed');
+
+/** A point's config: a mapping of the study's keys. */
+export type Config = Record<string, unknown>;
 
 export class ExportError extends Error {}
 
@@ -109,43 +106,51 @@ export function parseExport(text: string): Row[] {
   });
 }
 
-const errorRate = z.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' });
+const fraction = z.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' });
 const optNumber = z.number({ error: 'must be a number or null' }).nullable().optional();
 
-const runRowSchema = z.looseObject({
-  seed: z.number({ error: 'must be an integer ≥ 0' }).int({ error: 'must be an integer ≥ 0' }).min(0, { error: 'must be an integer ≥ 0' }),
-  'transfer.testError': errorRate,
-  'scratch.testError': errorRate,
-  'upstream.testError': errorRate.nullable().optional(),
-  gain: optNumber,
-  engine: z.string({ error: 'must be a string' }).nullable().optional(),
-});
+/** The columns a row of one run must have: the study's measure of each phase (`transfer.testError`, …). */
+function runRowSchema(key: string) {
+  return z.looseObject({
+    seed: z.number({ error: 'must be an integer ≥ 0' }).int({ error: 'must be an integer ≥ 0' }).min(0, { error: 'must be an integer ≥ 0' }),
+    [`transfer.${key}`]: fraction,
+    [`scratch.${key}`]: fraction,
+    [`upstream.${key}`]: fraction.nullable().optional(),
+    gain: optNumber,
+    engine: z.string({ error: 'must be a string' }).nullable().optional(),
+  });
+}
 
-const aggregateRowSchema = z.looseObject({
-  seeds: z.number({ error: 'must be an integer ≥ 1' }).int().min(1, { error: 'must be an integer ≥ 1' }).nullable().optional(),
-  'transfer.testError.mean': errorRate,
-  'scratch.testError.mean': errorRate,
-  'transfer.testError.lo': optNumber,
-  'transfer.testError.hi': optNumber,
-  'scratch.testError.lo': optNumber,
-  'scratch.testError.hi': optNumber,
-  'upstream.testError.mean': errorRate.nullable().optional(),
-  'gain.mean': optNumber,
-  'gain.lo': optNumber,
-  'gain.hi': optNumber,
-  negativeFraction: z.number({ error: 'must be a number in [0, 1]' }).min(0).max(1).nullable().optional(),
-});
+/** The columns of an aggregated row: mean and interval of the measure of each phase, and of the gain. */
+function aggregateRowSchema(key: string) {
+  return z.looseObject({
+    seeds: z.number({ error: 'must be an integer ≥ 1' }).int().min(1, { error: 'must be an integer ≥ 1' }).nullable().optional(),
+    [`transfer.${key}.mean`]: fraction,
+    [`scratch.${key}.mean`]: fraction,
+    [`transfer.${key}.lo`]: optNumber,
+    [`transfer.${key}.hi`]: optNumber,
+    [`scratch.${key}.lo`]: optNumber,
+    [`scratch.${key}.hi`]: optNumber,
+    [`upstream.${key}.mean`]: fraction.nullable().optional(),
+    'gain.mean': optNumber,
+    'gain.lo': optNumber,
+    'gain.hi': optNumber,
+    negativeFraction: z.number({ error: 'must be a number in [0, 1]' }).min(0).max(1).nullable().optional(),
+  });
+}
 
 export interface SweepPoint {
-  /** the point's config (seed 0; keys missing from the export take the defaults) */
-  config: ExperimentConfig;
+  /** the point's config (seed 0; keys missing from the export take the study's defaults) */
+  config: Config;
   seeds: number;
+  /** the study's measure (test error, test accuracy) of each phase */
   transfer: Interval;
   scratch: Interval;
   upstream: Interval | null;
   gain: Interval;
   negativeFraction: number | null;
-  prediction: Prediction;
+  /** the study's theory at this point (null: the study has none) */
+  prediction: Prediction | null;
   /** sign of the mean gain */
   observed: 'positive' | 'negative' | 'neutral';
 }
@@ -158,19 +163,22 @@ export interface Agreement {
 }
 
 export interface Sweep {
+  /** the study the export belongs to (read off its columns) */
+  study: AnyStudy;
   kind: 'runs' | 'aggregate';
   rows: number;
   points: SweepPoint[];
   /** config keys with more than one value, in config-key order, and their sorted values */
-  varied: ConfigKey[];
-  values: Partial<Record<ConfigKey, Cell[]>>;
+  varied: string[];
+  values: Record<string, Cell[]>;
   /** config keys the export did not carry (the defaults were assumed) */
-  assumed: ConfigKey[];
+  assumed: string[];
   engines: string[];
-  agreement: Agreement;
-  /** the theory's constants refitted to this sweep (c, and the threshold γ₀ on Γ) and the agreement with them */
-  fitted: TheoryConstants;
-  fittedAgreement: Agreement;
+  /** the theory's regime against the sign of the mean gain (null: the study has no theory) */
+  agreement: Agreement | null;
+  /** the theory refitted to this sweep, and its agreement (null without a theory with constants) */
+  fitted: FittedTheory<Config> | null;
+  fittedAgreement: Agreement | null;
 }
 
 function rowError(i: number, issue: z.core.$ZodIssue): ExportError {
@@ -178,19 +186,27 @@ function rowError(i: number, issue: z.core.$ZodIssue): ExportError {
   return new ExportError(`row ${i + 1}: field "${field}": ${issue.message}`);
 }
 
-/** The config of one row: keys present are validated with the experiment schema, missing ones default. */
-function rowConfig(row: Row, i: number): ExperimentConfig {
-  const c: Record<string, unknown> = { ...defaultConfig, seed: 0 };
-  for (const k of pointKeys) {
-    if (row[k] === undefined || row[k] === null) continue;
-    const r = experimentShape[k].safeParse(row[k]);
+/** The config of one row: keys present are validated with the study's field schemas, missing ones default. */
+function rowConfig(study: AnyStudy, row: Row, i: number): Config {
+  const defaults = study.configs.defaults as Config;
+  const c: Config = { ...defaults, seed: 0 };
+  for (const k of pointKeysOf(study)) {
+    let v: unknown = row[k];
+    if (v === undefined || v === null) continue;
+    // Lists (class lists) travel through CSV as their JSON text.
+    if (Array.isArray(defaults[k]) && typeof v === 'string') {
+      try {
+        v = JSON.parse(v);
+      } catch {
+        // left as text: the schema names the field
+      }
+    }
+    const r = study.configs.fields[k].safeParse(v);
     if (!r.success) throw new ExportError(`row ${i + 1}: field "${k}": ${r.error.issues[0].message} (got ${JSON.stringify(row[k])})`);
     c[k] = r.data;
   }
-  return c as ExperimentConfig;
+  return c;
 }
-
-const pointKeyOf = (c: ExperimentConfig) => JSON.stringify(pointKeys.map((k) => c[k]));
 
 const fromAggregate = (mean: number | null | undefined, lo: number | null | undefined, hi: number | null | undefined, n: number): Interval => ({
   n,
@@ -203,91 +219,113 @@ function observedOf(gain: number | null): SweepPoint['observed'] {
   return gain === null || gain === 0 ? 'neutral' : gain > 0 ? 'positive' : 'negative';
 }
 
-function agreementOf(points: readonly SweepPoint[], gamma0: number): Agreement {
+/** The predicted regime (gamma against the theory's threshold) against the sign of the mean gain. */
+function agreementOf(points: readonly SweepPoint[], predict: (c: Config) => Prediction, threshold: number): Agreement {
   let n = 0;
   let agree = 0;
   for (const p of points) {
-    const G = p.prediction.Gamma;
-    if (p.observed === 'neutral' || G === gamma0 || Number.isNaN(G)) continue;
+    const G = predict(p.config).gamma;
+    if (p.observed === 'neutral' || G === threshold || Number.isNaN(G)) continue;
     n++;
-    if ((G > gamma0) === (p.observed === 'positive')) agree++;
+    if ((G > threshold) === (p.observed === 'positive')) agree++;
   }
   return { n, agree, rate: n ? agree / n : null };
+}
+
+/** The study whose measure columns the rows carry (one row per run, or aggregated). */
+function studyOfRows(row: Row): { study: AnyStudy; aggregate: boolean } {
+  for (const study of studies) {
+    const key = `transfer.${study.measure.key}`;
+    if (key in row || `${key}.mean` in row) return { study, aggregate: `${key}.mean` in row };
+  }
+  const wanted = studies.map((s) => `"transfer.${s.measure.key}"`).join(' or ');
+  throw new ExportError(`not a paratransfer sweep export: rows need ${wanted} (one row per run) or the same with ".mean" (--aggregate)`);
 }
 
 /** Validate the rows and group them into grid points. */
 export function buildSweep(rows: Row[]): Sweep {
   if (!rows.length) throw new ExportError('the export holds no rows');
-  const aggregate = 'transfer.testError.mean' in rows[0];
-  if (!aggregate && !('transfer.testError' in rows[0])) {
-    throw new ExportError(
-      'not a paratransfer sweep export: rows need "transfer.testError" (one row per run) or "transfer.testError.mean" (--aggregate)',
-    );
-  }
+  const { study, aggregate } = studyOfRows(rows[0]);
+  const key = study.measure.key;
+  const pointKeys = pointKeysOf(study);
+  const theory = study.theory;
+  // the gain when an export lacks it, and the errors a theory is fitted to, in the study's orientation
+  const gainOf = (transfer: number, scratch: number) => (study.measure.higherIsBetter ? transfer - scratch : scratch - transfer);
+  const errorOf = (v: number) => (study.measure.higherIsBetter ? 1 - v : v);
   const engines = new Set<string>();
   const points: SweepPoint[] = [];
-  const observations: Observation[] = [];
+  const observations: TheoryObservation<Config>[] = [];
+  const observe = (config: Config, transfer: number, scratch: number) =>
+    observations.push({ config, scratchError: errorOf(scratch), transferError: errorOf(transfer) });
   if (aggregate) {
+    const schema = aggregateRowSchema(key);
     rows.forEach((row, i) => {
-      const r = aggregateRowSchema.safeParse(row);
+      const r = schema.safeParse(row);
       if (!r.success) throw rowError(i, r.error.issues[0]);
-      const a = r.data;
-      const config = rowConfig(row, i);
-      const n = a.seeds ?? 1;
-      const gainMean = a['gain.mean'] ?? a['scratch.testError.mean'] - a['transfer.testError.mean'];
+      const a = r.data as Record<string, number | null | undefined>;
+      const config = rowConfig(study, row, i);
+      const n = (a.seeds as number | null | undefined) ?? 1;
+      const [t, sc] = [a[`transfer.${key}.mean`] as number, a[`scratch.${key}.mean`] as number];
+      const gainMean = a['gain.mean'] ?? gainOf(t, sc);
+      const up = a[`upstream.${key}.mean`];
       points.push({
         config,
         seeds: n,
-        transfer: fromAggregate(a['transfer.testError.mean'], a['transfer.testError.lo'], a['transfer.testError.hi'], n),
-        scratch: fromAggregate(a['scratch.testError.mean'], a['scratch.testError.lo'], a['scratch.testError.hi'], n),
-        upstream: a['upstream.testError.mean'] == null ? null : fromAggregate(a['upstream.testError.mean'], null, null, n),
+        transfer: fromAggregate(t, a[`transfer.${key}.lo`], a[`transfer.${key}.hi`], n),
+        scratch: fromAggregate(sc, a[`scratch.${key}.lo`], a[`scratch.${key}.hi`], n),
+        upstream: up == null ? null : fromAggregate(up, null, null, n),
         gain: fromAggregate(gainMean, a['gain.lo'], a['gain.hi'], n),
         negativeFraction: a.negativeFraction ?? null,
-        prediction: predict(config),
+        prediction: theory ? theory.predict(config) : null,
         observed: observedOf(gainMean),
       });
-      observations.push({ config, scratchError: a['scratch.testError.mean'], transferError: a['transfer.testError.mean'], nTest: config.nTest });
+      observe(config, t, sc);
     });
   } else {
-    const groups = new Map<string, { config: ExperimentConfig; runs: z.infer<typeof runRowSchema>[] }>();
+    const schema = runRowSchema(key);
+    const groups = new Map<string, { config: Config; runs: { transfer: number; scratch: number; upstream: number | null; gain: number }[] }>();
     rows.forEach((row, i) => {
-      const r = runRowSchema.safeParse(row);
+      const r = schema.safeParse(row);
       if (!r.success) throw rowError(i, r.error.issues[0]);
-      const config = rowConfig(row, i);
-      if (r.data.engine) engines.add(r.data.engine);
-      const key = pointKeyOf(config);
-      const g = groups.get(key) ?? { config, runs: [] };
-      g.runs.push(r.data);
-      groups.set(key, g);
-      observations.push({ config, scratchError: r.data['scratch.testError'], transferError: r.data['transfer.testError'], nTest: config.nTest });
+      const d = r.data as Record<string, unknown>;
+      const config = rowConfig(study, row, i);
+      if (typeof d.engine === 'string' && d.engine) engines.add(d.engine);
+      const id = JSON.stringify(pointKeys.map((k) => config[k]));
+      const g = groups.get(id) ?? { config, runs: [] };
+      const [t, sc] = [d[`transfer.${key}`] as number, d[`scratch.${key}`] as number];
+      g.runs.push({ transfer: t, scratch: sc, upstream: (d[`upstream.${key}`] as number | null | undefined) ?? null, gain: (d.gain as number | null | undefined) ?? gainOf(t, sc) });
+      groups.set(id, g);
+      observe(config, t, sc);
     });
     for (const { config, runs } of groups.values()) {
-      const gains = runs.map((r) => r.gain ?? r['scratch.testError'] - r['transfer.testError']);
-      const upstream = runs.map((r) => r['upstream.testError'] ?? null);
+      const gains = runs.map((r) => r.gain);
+      const upstream = runs.map((r) => r.upstream);
       const gain = tInterval(gains);
       points.push({
         config,
         seeds: runs.length,
-        transfer: tInterval(runs.map((r) => r['transfer.testError'])),
-        scratch: tInterval(runs.map((r) => r['scratch.testError'])),
+        transfer: tInterval(runs.map((r) => r.transfer)),
+        scratch: tInterval(runs.map((r) => r.scratch)),
         upstream: upstream.some((u) => u !== null) ? tInterval(upstream) : null,
         gain,
         negativeFraction: gains.filter((g) => g < 0).length / gains.length,
-        prediction: predict(config),
+        prediction: theory ? theory.predict(config) : null,
         observed: observedOf(gain.mean),
       });
     }
   }
-  const values: Partial<Record<ConfigKey, Cell[]>> = {};
-  const varied: ConfigKey[] = [];
+  const values: Record<string, Cell[]> = {};
+  const varied: string[] = [];
+  const cellOf = (v: unknown): Cell => (Array.isArray(v) ? JSON.stringify(v) : (v as Cell));
   for (const k of pointKeys) {
-    const distinct = [...new Set(points.map((p) => p.config[k] as Cell))];
+    const distinct = [...new Set(points.map((p) => cellOf(p.config[k])))];
     distinct.sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
     values[k] = distinct;
     if (distinct.length > 1) varied.push(k);
   }
-  const fitted = fitConstants(observations, defaultConstants);
+  const fitted = theory?.refit?.(observations) ?? null;
   return {
+    study,
     kind: aggregate ? 'aggregate' : 'runs',
     rows: rows.length,
     points,
@@ -295,9 +333,9 @@ export function buildSweep(rows: Row[]): Sweep {
     values,
     assumed: pointKeys.filter((k) => !rows.some((r) => r[k] !== undefined && r[k] !== null)),
     engines: [...engines],
-    agreement: agreementOf(points, defaultConstants.gamma0),
+    agreement: theory ? agreementOf(points, theory.predict, theory.threshold) : null,
     fitted,
-    fittedAgreement: agreementOf(points, fitted.gamma0),
+    fittedAgreement: fitted ? agreementOf(points, fitted.predict, fitted.threshold) : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { Job, type Queue } from 'bullmq';
 import { z } from 'zod';
+import { studyNamed } from '../../study/registry.js';
 import { UserError } from '../../util/errors.js';
 import type { JobOutput, JobPayload } from '../job.js';
 import type { JobEvent, JobQueue } from '../queue.js';
@@ -21,13 +22,6 @@ export interface RedisQueueOptions {
   onNote?: (text: string) => void;
 }
 
-/** What a worker hands back, checked before it reaches the store (it comes from another machine): every phase carries its family's measure. */
-function resultShape(measure: 'testError' | 'testAccuracy') {
-  const phase = z.object({ [measure]: z.number() }).passthrough();
-  return z.object({ upstream: phase, transfer: phase, scratch: phase, gain: z.number() }).passthrough();
-}
-const resultShapes = { synthetic: resultShape('testError'), real: resultShape('testAccuracy') };
-
 export function checkOutput(value: unknown, id: string, kind: unknown): JobOutput {
   const out = z.object({ id: z.literal(id), result: z.string(), seconds: z.number().nonnegative() }).safeParse(value);
   if (!out.success) throw new Error(`worker returned a malformed result for job ${id}`);
@@ -37,8 +31,9 @@ export function checkOutput(value: unknown, id: string, kind: unknown): JobOutpu
   } catch {
     throw new Error(`worker returned a result for job ${id} that is not JSON`);
   }
-  const shape = kind === 'real' ? resultShapes.real : resultShapes.synthetic;
-  if (!shape.safeParse(parsed).success) throw new Error(`worker returned a result for job ${id} without its measures`);
+  // It comes from another machine: the study's own result schema checks it before it reaches the store.
+  const study = studyNamed(typeof kind === 'string' ? kind : undefined, `job ${id}`);
+  if (!study.resultSchema.safeParse(parsed).success) throw new Error(`worker returned a result for job ${id} without its measures`);
   return { id, result: out.data.result, seconds: out.data.seconds };
 }
 

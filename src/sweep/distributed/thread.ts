@@ -11,10 +11,10 @@ export type ThreadOutcome = { ok: true; output: JobOutput } | { ok: false; error
 const delayMs = Number(process.env.PARATRANSFER_WORKER_DELAY_MS ?? 0);
 
 /** Worker-thread entry of `paratransfer worker`: the payload is validated inside runJob, as for the local pool. */
-export default function work(payload: unknown): ThreadOutcome {
+export default async function work(payload: unknown): Promise<ThreadOutcome> {
   if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
   try {
-    return { ok: true, output: runJob(payload) };
+    return { ok: true, output: await runJob(payload) };
   } catch (e) {
     // Error classes do not survive the thread boundary: say here whether retrying could help.
     return { ok: false, error: (e instanceof Error ? e.message : String(e)).split('\n')[0], permanent: e instanceof UserError };

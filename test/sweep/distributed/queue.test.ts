@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { version } from '../../../src/cli/version.js';
+import { version } from '../../../src/version.js';
 import { checkOutput, RedisQueue } from '../../../src/sweep/distributed/coordinator.js';
 import { closeQueue, openQueue, redisOptions } from '../../../src/sweep/distributed/connection.js';
 import { bullId, jobName, jobOptions, queueName, queuePrefix } from '../../../src/sweep/distributed/protocol.js';
@@ -29,13 +29,18 @@ const payload = (i: number) => ({ id: jobs[i].id, engine: 'dense', config: jobs[
 describe('results coming back from workers', () => {
   const id = '0123456789abcdef';
   const out = (result: unknown) => ({ id, result: JSON.stringify(result), seconds: 0.5 });
-  const phases = (measure: string) => Object.fromEntries(['upstream', 'transfer', 'scratch'].map((p) => [p, { [measure]: 0.25 }]));
+  const phases = (phase: Record<string, unknown>) => Object.fromEntries(['upstream', 'transfer', 'scratch'].map((p) => [p, phase]));
+  // The least each study's result schema accepts.
+  const synthetic = { config: {}, engine: 'dense', ...phases({ testError: 0.25, testErrorNoisy: 0.25, trainLoss: 0.1, stepsRun: 3, checkpoints: [] }), gain: 0.1 };
+  const real = { config: {}, architecture: { parameters: 10 }, ...phases({ testAccuracy: 0.75, testLoss: 0.5, trainAccuracy: 0.9, curve: [] }), gain: 0.1 };
 
-  it('accept each family’s measures and refuse the other’s, malformed outputs and foreign ids', () => {
-    expect(checkOutput(out({ ...phases('testError'), gain: 0.1 }), id, undefined).seconds).toBe(0.5);
-    expect(checkOutput(out({ ...phases('testAccuracy'), gain: 0.1 }), id, 'real').id).toBe(id);
-    expect(() => checkOutput(out({ ...phases('testError'), gain: 0.1 }), id, 'real')).toThrow(/without its measures/);
-    expect(() => checkOutput(out({ ...phases('testAccuracy'), gain: 0.1 }), id, 'synthetic')).toThrow(/without its measures/);
+  it('accept each study’s measures and refuse the other’s, malformed outputs and foreign ids', () => {
+    expect(checkOutput(out(synthetic), id, undefined).seconds).toBe(0.5);
+    expect(checkOutput(out(synthetic), id, 'synthetic').seconds).toBe(0.5);
+    expect(checkOutput(out(real), id, 'real').id).toBe(id);
+    expect(() => checkOutput(out(synthetic), id, 'real')).toThrow(/without its measures/);
+    expect(() => checkOutput(out(real), id, 'synthetic')).toThrow(/without its measures/);
+    expect(() => checkOutput(out({ ...synthetic, gain: 'big' }), id, undefined)).toThrow(/without its measures/);
     expect(() => checkOutput({ id, result: '{', seconds: 1 }, id, undefined)).toThrow(/not JSON/);
     expect(() => checkOutput(out({}), 'fedcba9876543210', undefined)).toThrow(/malformed result for job fedcba9876543210/);
   });
@@ -224,7 +229,7 @@ describe.skipIf(skipRedis)('paratransfer queue status|drain|clean', () => {
       expect(events.map((e) => e.kind)).toEqual(['done', 'done']);
       for (const e of events) {
         const i = jobs.findIndex((j) => j.id === e.id);
-        expect(e.kind === 'done' && e.result).toBe(runJob(payload(i)).result);
+        expect(e.kind === 'done' && e.result).toBe((await runJob(payload(i))).result);
       }
     } finally {
       await rq.close();
@@ -293,7 +298,7 @@ describe.skipIf(skipRedis)('versions', () => {
       expect(events.map((e) => [e.id, e.kind]).sort()).toEqual([[jobs[2].id, 'done'], [jobs[3].id, 'done']].sort());
       for (const e of events) {
         const i = jobs.findIndex((j) => j.id === e.id);
-        expect(e.kind === 'done' && e.result).toBe(runJob(payload(i)).result);
+        expect(e.kind === 'done' && e.result).toBe((await runJob(payload(i))).result);
       }
     } finally {
       if (worker) {

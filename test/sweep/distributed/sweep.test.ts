@@ -8,7 +8,7 @@ import { bullId, jobName } from '../../../src/sweep/distributed/protocol.js';
 import { parseQueueUrl } from '../../../src/sweep/distributed/url.js';
 import { expandJobs } from '../../../src/sweep/grid.js';
 import { parseSweepSpec } from '../../../src/sweep/spec.js';
-import { version } from '../../../src/cli/version.js';
+import { version } from '../../../src/version.js';
 import { binPath, repoRoot, runCli } from '../../helpers/cli.js';
 import { skipRedis, spawnCli, startRedis, type CliProcess, type RedisServer } from '../../helpers/redis.js';
 

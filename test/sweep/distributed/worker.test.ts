@@ -1,6 +1,6 @@
 import { Job, type Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { version } from '../../../src/cli/version.js';
+import { version } from '../../../src/version.js';
 import { closeQueue, openQueue } from '../../../src/sweep/distributed/connection.js';
 import { bullId, jobName, jobOptions } from '../../../src/sweep/distributed/protocol.js';
 import { parseQueueUrl } from '../../../src/sweep/distributed/url.js';
@@ -67,7 +67,7 @@ describe.skipIf(skipRedis)('paratransfer worker', () => {
         jobId: bullId(jobs[0].id),
         name,
         data: { ...payload(0), config: { ...jobs[0].config, alpha: 2 } },
-        reason: `job ${jobs[0].id}: config: field "alpha": must be a number in [0, 1] (got 2)`,
+        reason: `job ${jobs[0].id}: synthetic config: field "alpha": must be a number in [0, 1] (got 2)`,
       },
       {
         jobId: bullId(jobs[1].id),
@@ -103,7 +103,7 @@ describe.skipIf(skipRedis)('paratransfer worker', () => {
     const ok = await finished(id);
     expect(await ok.getState()).toBe('completed');
     expect(ok.returnvalue.id).toBe(jobs[3].id);
-    expect(ok.returnvalue.result).toBe(runJob(payload(3)).result);
+    expect(ok.returnvalue.result).toBe((await runJob(payload(3))).result);
     await w.waitFor(new RegExp(`${id} done in \\d+\\.\\d\\d s`));
     expect(w.stderr()).toContain(`run-zz failed: job payload: field "id": must be 16 hex digits`);
   });
@@ -127,7 +127,7 @@ describe.skipIf(skipRedis)('paratransfer worker', () => {
     expect(await job.getState()).toBe('completed');
     expect(job.attemptsStarted).toBe(1);
     expect(job.stalledCounter).toBe(0);
-    expect(job.returnvalue.result).toBe(runJob(payload(1)).result);
+    expect(job.returnvalue.result).toBe((await runJob(payload(1))).result);
     expect(runner.stderr()).toMatch(new RegExp(`${id} done in \\d+\\.\\d\\d s\\n.*stopped\\n$`));
     expect(checker.stderr()).not.toMatch(/had stalled|started/);
     checker.child.kill('SIGTERM');
@@ -153,7 +153,7 @@ describe.skipIf(skipRedis)('paratransfer worker', () => {
     const next = worker([]);
     const done = await finished(id);
     expect(await done.getState()).toBe('completed');
-    expect(done.returnvalue.result).toBe(runJob(payload(2)).result);
+    expect(done.returnvalue.result).toBe((await runJob(payload(2))).result);
     next.child.kill('SIGTERM');
     expect((await next.exited).code).toBe(0);
   });

@@ -1,4 +1,6 @@
-import type { ExperimentResult, Phase } from '../experiment/run.js';
+import type { SummaryOptions } from '../study/types.js';
+import { phases } from '../study/types.js';
+import type { ExperimentResult } from './run.js';
 import type { ClassPair } from '../measure/features.js';
 import { predict } from '../theory/index.js';
 
@@ -7,7 +9,8 @@ const num = (x: number | null) => (x === null ? '—' : x.toFixed(3));
 const pair = (p: ClassPair) => `${num(p.pos)} / ${num(p.neg)}`;
 
 /** The human-readable summary of `paratransfer run`. */
-export function formatRunSummary(r: ExperimentResult, name: string): string {
+export function formatRunSummary(r: ExperimentResult, opts: SummaryOptions): string {
+  const name = opts.source;
   const c = r.config;
   const lines: string[] = [];
   const sampler = r.sampler === 'subspace' ? `subspace sampler, ${r.workingDimension} dims` : 'explicit sampler';
@@ -18,7 +21,7 @@ export function formatRunSummary(r: ExperimentResult, name: string): string {
   );
   lines.push('');
   lines.push('  run        test error   (noisy labels)   train loss   steps');
-  for (const ph of ['upstream', 'transfer', 'scratch'] as Phase[]) {
+  for (const ph of phases) {
     const p = r[ph];
     lines.push(
       `  ${ph.padEnd(9)}  ${pct(p.testError).padStart(10)}   ${pct(p.testErrorNoisy).padStart(14)}   ${p.trainLoss
@@ -37,7 +40,7 @@ export function formatRunSummary(r: ExperimentResult, name: string): string {
   lines.push('');
   lines.push('  feature learning at the end (class +1 / class −1):');
   lines.push('  run / filters        ⟨w,u⟩ max          ⟨w,v₁⟩ max         ⟨w,v₂⟩ max         noise memorisation');
-  for (const ph of ['upstream', 'transfer', 'scratch'] as Phase[]) {
+  for (const ph of phases) {
     const f = r[ph].checkpoints[r[ph].checkpoints.length - 1].features;
     const groups = Object.entries(f) as [string, NonNullable<typeof f.all>][];
     for (const [g, m] of groups) {
@@ -49,5 +52,7 @@ export function formatRunSummary(r: ExperimentResult, name: string): string {
       );
     }
   }
+  const t = opts.timings;
+  if (t) lines.push(`  timings: ${phases.map((ph) => `${ph} ${(t[ph] ?? 0).toFixed(2)} s`).join(', ')}`);
   return lines.join('\n');
 }

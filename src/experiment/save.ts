@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
 import { toDense, type SyntheticDataset } from '../data/dataset.js';
 import { resolveSampler } from '../data/world.js';
-import { experimentData } from '../experiment/run.js';
+import { experimentData } from './run.js';
 import { writeSafetensors } from '../io/safetensors.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 
 /** The training sets of one experiment, as `run --save` exports them. */
 export interface TrainingSets {
@@ -32,7 +32,8 @@ export function saveWeights(
   weights: Record<string, Float64Array>,
   config: ExperimentConfig,
   data: TrainingSets = experimentData(config),
-): void {
+): string[] {
+  const files: string[] = [];
   const { m } = config;
   // With the subspace sampler every vector is saved in coordinates of its span: d here is that span's
   // dimension, and training on the saved files is the same inner-product computation as in ℝ^d.
@@ -47,14 +48,16 @@ export function saveWeights(
   for (const [key, file] of Object.entries(weightFiles)) {
     const W = weights[key];
     if (!W) continue;
-    writeSafetensors(join(dir, `${file}.safetensors`), { W: { shape: [2, m, d], data: W } }, meta({ phase: file }));
+    files.push(join(dir, `${file}.safetensors`));
+    writeSafetensors(files[files.length - 1], { W: { shape: [2, m, d], data: W } }, meta({ phase: file }));
   }
   for (const [k, ds] of [
     [1, data.train1],
     [2, data.train2],
   ] as const) {
+    files.push(join(dir, `task${k}-train.safetensors`));
     writeSafetensors(
-      join(dir, `task${k}-train.safetensors`),
+      files[files.length - 1],
       {
         X: { shape: [ds.n, ds.patches, ds.d], data: toDense(ds) },
         y: { shape: [ds.n], data: ds.y },
@@ -63,4 +66,5 @@ export function saveWeights(
       meta({ task: String(k), contents: 'X [N, P, d], observed labels y, true labels yTrue' }),
     );
   }
+  return files;
 }

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { experimentConfigs } from '../config/presets.js';
+import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
+import { engineNames } from '../engine/names.js';
+import { checkedPredictor } from '../study/prediction.js';
+import { phases, type Study } from '../study/types.js';
+import { agreementRate, defaultConstants, fitConstants, predict } from '../theory/index.js';
+import { formatRunSummary } from './format.js';
+import type { Checkpoint, ExperimentResult } from './run.js';
+
+/** Axis labels in the paper's notation. */
+export const factorLabels: Partial<Record<ConfigKey, string>> = {
+  alpha: 'inheritance ratio α',
+  n1: 'upstream samples N₁',
+  n2: 'downstream samples N₂',
+  uNorm: 'shared signal ‖u‖',
+  v1Norm: 'upstream-specific signal ‖v₁‖',
+  v2Norm: 'downstream-specific signal ‖v₂‖',
+  sigmaP1: 'upstream noise σₚ,₁',
+  sigmaP2: 'downstream noise σₚ,₂',
+  d: 'dimension d',
+  labelNoise: 'label noise p',
+  m: 'filters per class m',
+};
+
+/** Config keys that hold integers. */
+export const integerKeys: readonly ConfigKey[] = ['d', 'n1', 'n2', 'nTest', 'm', 'patches', 'steps', 'seed', 'checkpoints'];
+
+/**
+ * The measures of a run as a nested object: each phase's end-of-run numbers and final feature measures (the
+ * checkpoints stay in the store).
+ */
+export function measureTree(r: ExperimentResult): Record<string, unknown> {
+  const phase = (p: ExperimentResult['upstream']) => {
+    const { checkpoints, ...rest } = p;
+    return { ...rest, features: checkpoints[checkpoints.length - 1]?.features ?? null };
+  };
+  return {
+    upstream: phase(r.upstream),
+    transfer: phase(r.transfer),
+    scratch: phase(r.scratch),
+    gain: r.gain,
+    inheritance: { filtersPerClass: r.inheritance.filtersPerClass, parameters: r.inheritance.parameters },
+  };
+}
+
+const phaseResult = z.looseObject({
+  testError: z.number(),
+  testErrorNoisy: z.number(),
+  trainLoss: z.number(),
+  stepsRun: z.number(),
+  checkpoints: z.array(z.unknown()),
+});
+
+/** A synthetic result as stored or sent back by a worker: each phase's clean and noisy test error, the gain. */
+const resultSchema = z.looseObject({
+  config: z.record(z.string(), z.unknown()),
+  engine: z.string(),
+  upstream: phaseResult,
+  transfer: phaseResult,
+  scratch: phaseResult,
+  gain: z.number(),
+});
+
+/**
+ * The engines load on first use (a variable specifier, so that bundlers leave it alone): commands that only list,
+ * export or report never pay for them, and the explorer's page, which reads studies but never runs one itself,
+ * bundles none of them (its Web Worker imports the engine directly).
+ */
+const engineModule = './engine.js';
+const saveModule = './save.js';
+const loadEngine = () => import(/* @vite-ignore */ engineModule) as Promise<typeof import('./engine.js')>;
+
+/** The synthetic experiment (docs/model.md): two-layer ReLU CNNs on the signal-plus-noise patch model. */
+export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoint> = {
+  name: 'synthetic',
+  title: 'synthetic experiment',
+  adjective: 'synthetic',
+  command: 'run',
+  description: 'run upstream, transfer and scratch training on a preset or a YAML config',
+  configs: experimentConfigs,
+  integerKeys,
+  factorLabels,
+  phases,
+  measure: {
+    key: 'testError',
+    label: 'test error (clean)',
+    description: 'Errors are clean test errors (against the true labels ỹ)',
+    short: 'error',
+    higherIsBetter: false,
+    gain: 'err_scratch − err_transfer',
+    gainShort: 'err_s − err_t',
+    predicted: { transfer: 'predictedTransferError', scratch: 'predictedScratchError', gain: 'predictedGain' },
+  },
+  idPrefix: '',
+  engines: engineNames,
+  defaultEngine: 'auto',
+  resultSchema,
+  async run(config, opts = {}) {
+    const { runExperiment, getEngine, setKernelThreads } = await loadEngine();
+    if (opts.threads !== undefined) setKernelThreads(opts.threads);
+    const { onProgress, onCheckpoint } = opts;
+    const total = phases.length * config.steps;
+    const run = runExperiment(config, {
+      engine: getEngine(opts.engine ?? 'auto'),
+      keepWeights: opts.keepWeights,
+      onProgress: onProgress && ((phase, step, steps) => onProgress({ phase, done: phases.indexOf(phase) * steps + step, total, unit: 'steps' })),
+      onCheckpoint,
+    });
+    return { result: run.result, timings: run.timings, artifacts: run.weights };
+  },
+  format: formatRunSummary,
+  measures: measureTree,
+  theory: {
+    predict: checkedPredictor(predict),
+    threshold: defaultConstants.gamma0,
+    refit(observations) {
+      const obs = observations.map((o) => ({ ...o, nTest: o.config.nTest }));
+      const k = fitConstants(obs);
+      return { constants: { ...k }, threshold: k.gamma0, predict: checkedPredictor((c: ExperimentConfig) => predict(c, k)), agreement: agreementRate(obs, k) };
+    },
+  },
+  async save(dir, run) {
+    const { saveWeights } = (await import(/* @vite-ignore */ saveModule)) as {
+      saveWeights: (dir: string, weights: Record<string, Float64Array>, config: ExperimentConfig) => string[];
+    };
+    return saveWeights(dir, run.artifacts as Record<string, Float64Array>, run.result.config);
+  },
+};

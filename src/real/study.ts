@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { phases, type Study } from '../study/types.js';
+import { realConfigs, type RealConfig } from './config.js';
+import { formatRealSummary } from './format.js';
+import type { CurvePoint, RealResult, RealRun, RealRunOptions } from './types.js';
+
+/** Axis labels of the real-data study's keys (its sample counts are per class). */
+export const realFactorLabels: Record<string, string> = {
+  alpha: 'inheritance ratio α',
+  n1: 'upstream training images per class',
+  n2: 'downstream training images per class',
+  nTest: 'test images per class',
+  labelNoise: 'label noise p',
+  width: 'channels of the first stage',
+  m: 'filters per class m',
+  patch: 'patch side',
+  lr: 'step size',
+  momentum: 'momentum',
+  weightDecay: 'weight decay',
+  batchSize: 'batch size',
+  epochs1: 'upstream epochs',
+  epochs2: 'downstream epochs',
+  inheritLayers: 'layers inherited whole',
+};
+
+/**
+ * The measures of a real-data run: each phase's final test accuracy and loss, training accuracy and loss, epochs
+ * and steps (the curves stay in the store), the gain acc_transfer − acc_scratch, what was inherited and the sizes
+ * of the tasks.
+ */
+export function realMeasureTree(r: RealResult): Record<string, unknown> {
+  const phase = (p: RealResult['upstream']) => {
+    const { curve: _curve, ...rest } = p;
+    return rest;
+  };
+  const task = (t: RealResult['data']['upstream']) => ({ train: t.train, test: t.test, flippedLabels: t.flippedLabels });
+  return {
+    upstream: phase(r.upstream),
+    transfer: phase(r.transfer),
+    scratch: phase(r.scratch),
+    gain: r.gain,
+    inheritance: { parameters: r.inheritance.parameters, total: r.inheritance.total, head: r.inheritance.head },
+    data: { upstream: task(r.data.upstream), downstream: task(r.data.downstream) },
+    architecture: { parameters: r.architecture.parameters },
+  };
+}
+
+const phaseResult = z.looseObject({
+  testAccuracy: z.number(),
+  testLoss: z.number(),
+  trainAccuracy: z.number(),
+  curve: z.array(z.unknown()),
+});
+
+/** A real-data result as stored or sent back by a worker: each phase's test accuracy, the gain, the networks. */
+const resultSchema = z.looseObject({
+  config: z.record(z.string(), z.unknown()),
+  architecture: z.looseObject({ parameters: z.number() }),
+  upstream: phaseResult,
+  transfer: phaseResult,
+  scratch: phaseResult,
+  gain: z.number(),
+});
+
+/** The keys holding integers. */
+const integerKeys = ['n1', 'n2', 'nTest', 'width', 'm', 'patch', 'batchSize', 'epochs1', 'epochs2', 'inheritLayers', 'seed', 'checkpoints'];
+
+/** The engine loads on first use, as the synthetic study's does (see src/experiment/study.ts). */
+const runModule = './run.js';
+
+/** The real-image study (docs/real-data.md): CNNs of the project's own engine on MNIST and Fashion-MNIST. */
+export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
+  name: 'real',
+  title: 'real-data study',
+  adjective: 'real-data',
+  command: 'real',
+  description: 'real-data transfer: upstream, transfer and scratch CNNs on MNIST, Fashion-MNIST or your images',
+  configs: realConfigs,
+  integerKeys,
+  factorLabels: realFactorLabels,
+  phases,
+  measure: {
+    key: 'testAccuracy',
+    label: 'test accuracy',
+    description: 'Accuracies are test accuracies (clean test labels); every run trains upstream, transfer and scratch networks on the real images',
+    short: 'accuracy',
+    higherIsBetter: true,
+    gain: 'acc_transfer − acc_scratch',
+    gainShort: 'acc_t − acc_s',
+    axisFormat: '.0%',
+    gainFormat: '+.1~%',
+  },
+  idPrefix: 'real:',
+  engines: ['cnn'],
+  defaultEngine: 'cnn',
+  resultSchema,
+  async run(config, opts = {}) {
+    const { runReal } = (await import(/* @vite-ignore */ runModule)) as { runReal: (c: RealConfig, o: RealRunOptions) => RealRun };
+    const { onProgress } = opts;
+    const run = runReal(config, {
+      threads: opts.pooled ? 1 : opts.threads,
+      reuseUpstream: opts.pooled,
+      onProgress: onProgress && ((p) => onProgress({ phase: p.phase, done: p.images, total: p.total, unit: 'images' })),
+      onCheckpoint: opts.onCheckpoint,
+    });
+    return { result: run.result, timings: run.timings };
+  },
+  format: formatRealSummary,
+  measures: realMeasureTree,
+};

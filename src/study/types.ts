@@ -1,0 +1,176 @@
+import type { z } from 'zod';
+
+/**
+ * A Study is the unit of extension: one kind of experiment (the synthetic two-layer CNN, the real-image CNN, …)
+ * described once, so that the commands, sweeps, the store, the queue, exports, reports and the explorer can run
+ * and show it without knowing which one it is. A new study is a folder exporting one `Study` plus one line in
+ * ./registry.ts.
+ */
+
+/** The three runs of every transfer experiment, in the order they train. */
+export const phases = ['upstream', 'transfer', 'scratch'] as const;
+export type Phase = (typeof phases)[number];
+
+/** A named configuration over a study's defaults. */
+export interface Preset<C> {
+  name: string;
+  description: string;
+  /** overrides of the study's defaults */
+  settings: Partial<C>;
+}
+
+/** The configs of a study: keys in canonical order, schema, defaults and presets. */
+export interface ConfigFamily<C> {
+  /** "preset" or "real-data preset", for messages */
+  presetNoun: string;
+  keys: readonly string[];
+  /** one field schema per key (the messages of single values); `schema` adds the rules across keys */
+  fields: Readonly<Record<string, z.ZodType>>;
+  schema: z.ZodType<C>;
+  defaults: C;
+  presets: readonly Preset<C>[];
+}
+
+/** The number each phase is judged by, and how the gain is read from it. */
+export interface Measure {
+  /** the phase result's field: `upstream.<key>`, `transfer.<key>`, `scratch.<key>` */
+  key: string;
+  /** e.g. "test error (clean)" */
+  label: string;
+  /** one word for table headers: "error", "accuracy" */
+  short: string;
+  /** a sentence for reports: what the measure is measured against */
+  description: string;
+  /** accuracy: true; error: false. The gain is always oriented so that > 0 means transfer helps. */
+  higherIsBetter: boolean;
+  /** the gain's definition in symbols, e.g. "err_scratch − err_transfer" */
+  gain: string;
+  /** its short form for axis titles, e.g. "err_s − err_t" */
+  gainShort: string;
+  /** the fields of the theory's `Prediction` that predict this measure per phase, and the gain (drawn dashed) */
+  predicted?: Partial<Record<Phase | 'gain', string>>;
+  /** d3 format of the measure and the gain on figure axes (percent for accuracies), or none */
+  axisFormat?: string;
+  gainFormat?: string;
+}
+
+/** The common part of every study's result: each phase's measures, the gain Δ (> 0: transfer helps), the config. */
+export type StudyResult<C = unknown> = { config: C; gain: number } & Record<Phase, object>;
+
+/** Progress of one run: `done` of `total` units (gradient steps, training images) in `phase`. */
+export interface RunProgress {
+  phase: Phase;
+  done: number;
+  total: number;
+  /** what is counted: "steps", "images" */
+  unit: string;
+}
+
+export interface StudyRunOptions<P = unknown> {
+  /** an engine of `study.engines` (default: `study.defaultEngine`) */
+  engine?: string;
+  /** threads for this run's kernels (results never depend on it) */
+  threads?: number;
+  /**
+   * The run is one of many jobs of a pool (a sweep): use one thread and reuse this thread's caches of
+   * earlier runs (e.g. trained upstream networks). Results are identical either way.
+   */
+  pooled?: boolean;
+  /** keep what `study.save` needs (trained weights) */
+  keepWeights?: boolean;
+  onProgress?: (p: RunProgress) => void;
+  /** each measurement point as soon as it is measured (live charts) */
+  onCheckpoint?: (phase: Phase, point: P) => void;
+}
+
+export interface StudyRun<R> {
+  result: R;
+  /** wall-clock seconds (never part of the deterministic result) */
+  timings: Record<string, number>;
+  /** whatever `study.save` writes (weights, data), when asked for with keepWeights */
+  artifacts?: unknown;
+}
+
+/** The theory's prediction for one config (docs/theory.md); extra scalar fields become `predicted.*` columns. */
+export interface Prediction {
+  /** the criterion Γ: larger means transfer helps more */
+  gamma: number;
+  /** 'neutral' when Γ sits exactly on its threshold */
+  regime: 'positive' | 'negative' | 'neutral';
+  /** whether training from scratch reaches near Bayes-optimal error downstream */
+  scratchBayesOptimal: boolean;
+  [extra: string]: number | string | boolean | null;
+}
+
+/** Measured clean errors of one config (1 − accuracy for studies measured by accuracy): what a theory is fitted to. */
+export interface TheoryObservation<C> {
+  config: C;
+  scratchError: number;
+  transferError: number;
+}
+
+/** A theory refitted to measurements: its constants, threshold, predictions with them, and its agreement. */
+export interface FittedTheory<C> {
+  constants: Record<string, number>;
+  threshold: number;
+  predict(config: C): Prediction;
+  /** fraction of the observations whose sign of the gain the refitted theory predicts */
+  agreement: number;
+}
+
+/** A study's theory of when transfer helps (docs/theory.md for the synthetic experiment). */
+export interface StudyTheory<C> {
+  /** the prediction with the theory's own constants */
+  predict(config: C): Prediction;
+  /** Γ above this predicts positive transfer */
+  threshold: number;
+  /** the theory refitted to measurements, when it has constants to fit */
+  refit?(observations: readonly TheoryObservation<C>[]): FittedTheory<C>;
+}
+
+export interface SummaryOptions {
+  /** the preset or file the config came from, as the user gave it */
+  source: string;
+  timings?: Record<string, number>;
+}
+
+export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P = unknown> {
+  /** the study's name: sweep specs' `family:`, job payloads' `kind:` */
+  name: string;
+  /** e.g. "synthetic experiment" */
+  title: string;
+  /** the adjective that qualifies its keys and presets in messages, e.g. "real-data" */
+  adjective: string;
+  /** the CLI command that runs one config: `paratransfer <command> <preset|config.yaml>` */
+  command: string;
+  /** one line for `--help` */
+  description: string;
+  configs: ConfigFamily<C>;
+  /** keys holding integers: linear/log ranges over them are rounded */
+  integerKeys: readonly string[];
+  /** axis labels of the config keys (in the paper's notation); a key without one is shown as itself */
+  factorLabels: Readonly<Record<string, string>>;
+  phases: readonly Phase[];
+  measure: Measure;
+  /** hashed before the canonical config in job ids, so that two studies' ids never coincide ('' for the first) */
+  idPrefix: string;
+  /** the engines a config can run on, and the default */
+  engines: readonly string[];
+  defaultEngine: string;
+  /** checks a result (from another machine, or the store) before it is trusted */
+  resultSchema: z.ZodType;
+  /** upstream → inherit → transfer and scratch; loads the study's engine on first use */
+  run(config: C, opts?: StudyRunOptions<P>): Promise<StudyRun<R>>;
+  /** the human-readable summary of one run */
+  format(result: R, opts: SummaryOptions): string;
+  /** the measures of a run as a nested object: the columns of exports and the store's tables */
+  measures(result: R): Record<string, unknown>;
+  /** the study's theory, when it has one */
+  theory?: StudyTheory<C>;
+  /** write the run's artifacts (kept with keepWeights) into a directory */
+  save?: (dir: string, run: StudyRun<R>) => Promise<string[]>;
+}
+
+/** A study whose config and result types do not matter to the caller (sweeps, store, reports). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStudy = Study<any, any, any>;
