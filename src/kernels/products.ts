@@ -1,3 +1,4 @@
+import { csrRows, gemmAddCsr, gemmPanels, packChunks, packPanels } from './calls.js';
 import { gemmABt, gemmAddAB } from './gemm.js';
 import { parallelRanges, useHelpers } from './threads.js';
 import { Arena } from './wasm.js';
@@ -134,26 +135,27 @@ function wasmAtomProducts(Z: Float64Array, A: number, K: number, rows: number): 
     useHelpers(rows * A * K),
   );
   if (!arena) return null;
-  const k = arena.kernels;
   const at = arena.at;
   const chunks = (K >> 3) + 1; // with the K mod 8 tail
   staged(arena, Z, A, K, (r0, n) => {
-    k.packPanels(at.stage, n, K, NR, at.Zp + r0 * K * F64);
-    k.packChunks(at.stage, n, K, A, r0, at.Zc);
+    arena.call(packPanels({ src: at.stage, rows: n, K, R: NR, dst: at.Zp + r0 * K * F64 }));
+    arena.call(packChunks({ Z: at.stage, n, K, A, a0: r0, dst: at.Zc }));
   });
   return {
     W: arena.f64('W', rows * K),
     G: arena.f64('G', rows * A),
     H: arena.f64('H', rows * A),
     forward() {
-      k.packPanels(at.W, rows, K, MR, at.Wp);
+      arena.call(packPanels({ src: at.W, rows, K, R: MR, dst: at.Wp }));
       // threads take disjoint panels of atoms (columns of G)
       panelProduct(arena, at.Wp, rows, at.Zp, A, K, at.G, A);
     },
     backward(scale) {
-      const nnz = k.csrRows(at.H, rows, A, scale, at.start, at.idx, at.val);
+      const nnz = arena.call(csrRows({ H: at.H, rows, na: A, scale, start: at.start, idx: at.idx, val: at.val })) as number;
       // threads take disjoint chunks of 8 columns of W
-      parallelRanges(arena, 'gemmAddCsr', chunks, nnz * K, (c0, c1) => [at.start, at.idx, at.val, rows, at.Zc, A, K, at.W, c0, c1]);
+      parallelRanges(arena, chunks, nnz * K, (c0, c1) =>
+        gemmAddCsr({ start: at.start, idx: at.idx, val: at.val, rows, ZC: at.Zc, A, K, out: at.W, chunk0: c0, chunk1: c1 }),
+      );
     },
   };
 }
@@ -169,15 +171,9 @@ function panelProduct<T extends string>(
   out: number,
   ldo: number,
 ): void {
-  parallelRanges(arena, 'gemmPanels', Math.ceil(nb / NR), na * nb * K, (q0, q1) => [
-    Ap,
-    na,
-    Bp + q0 * NR * K * F64,
-    Math.min(nb, q1 * NR) - q0 * NR,
-    K,
-    out + q0 * NR * F64,
-    ldo,
-  ]);
+  parallelRanges(arena, Math.ceil(nb / NR), na * nb * K, (q0, q1) =>
+    gemmPanels({ Ap, na, Bp: Bp + q0 * NR * K * F64, nb: Math.min(nb, q1 * NR) - q0 * NR, K, out: out + q0 * NR * F64, ldo }),
+  );
 }
 
 function wasmRowProducts(B: Float64Array, nb: number, K: number, maxRows: number): RowProducts | null {
@@ -194,15 +190,15 @@ function wasmRowProducts(B: Float64Array, nb: number, K: number, maxRows: number
     useHelpers(maxRows * nb * K),
   );
   if (!arena) return null;
-  const k = arena.kernels;
   const at = arena.at;
-  const packB = (r0: number, n: number) => k.packPanels(at.stage, n, K, NR, at.Bp + (resident ? r0 * K * F64 : 0));
+  const packB = (r0: number, n: number) =>
+    arena.call(packPanels({ src: at.stage, rows: n, K, R: NR, dst: at.Bp + (resident ? r0 * K * F64 : 0) }));
   if (resident) staged(arena, B, nb, K, packB);
   return {
     multiply(Ain, na, out = new Float64Array(na * nb)) {
       checkRows(na, maxRows);
       arena.f64('A', na * K).set(Ain.subarray(0, na * K));
-      k.packPanels(at.A, na, K, MR, at.Ap);
+      arena.call(packPanels({ src: at.A, rows: na, K, R: MR, dst: at.Ap }));
       if (resident) panelProduct(arena, at.Ap, na, at.Bp, nb, K, at.out, nb);
       else {
         staged(arena, B, nb, K, (r0, n) => {

@@ -1,13 +1,15 @@
-import { gemmSharedWasmBase64 } from './generated/gemm-shared-wasm.js';
-import { gemmWasmBase64 } from './generated/gemm-wasm.js';
+import { PAGE } from '../wasm/api.js';
+import { compileKernelSet, createMemory, KernelInstance, type KernelSet } from '../wasm/module.js';
+import { gemmSharedWasm } from '../wasm/generated/gemm-shared.js';
+import { gemmWasm } from '../wasm/generated/gemm.js';
+import type { Op } from '../wasm/ops.js';
 
 /**
- * The WebAssembly SIMD kernels (assembly/gemm.ts), loaded synchronously from bytes embedded in the bundle:
- * no file access, no fetch, so the same code runs in Node, a browser and a Web Worker. Where WebAssembly
- * SIMD is missing (or switched off) callers use the TypeScript kernels, which give the same bits.
+ * The dense engine's WebAssembly SIMD kernels (assembly/gemm.ts) on the runtime of src/wasm. Where
+ * WebAssembly SIMD is missing (or switched off) callers use the TypeScript kernels, which give the same bits.
  */
 
-/** The exports of assembly/gemm.ts; pointers are byte offsets into the arena's memory. */
+/** The exports of assembly/gemm.ts; pointers are byte offsets into the arena's memory (calls.ts names them). */
 export interface GemmKernels {
   packPanels(src: number, rows: number, K: number, R: number, dst: number): void;
   gemmPanels(Ap: number, na: number, Bp: number, nb: number, K: number, out: number, ldo: number): void;
@@ -27,55 +29,14 @@ export interface GemmKernels {
   ): void;
 }
 
-// Typed locally rather than through a global declaration: the project's lib is ES2022 (no DOM), and a
-// private interface cannot clash with anyone else's WebAssembly typings.
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-}
+const kernels = ['packPanels', 'gemmPanels', 'packChunks', 'csrRows', 'gemmAddCsr'] as const satisfies readonly (keyof GemmKernels)[];
+export type GemmKernelName = (typeof kernels)[number];
 
-const PAGE = 65536;
-/** wasm32 addresses 4 GiB at most; engines fall back to the TypeScript kernels beyond this */
-const MAX_PAGES = 65536;
+/** The kernels on an ordinary memory, and the same on a shared one for helper threads (it needs threads too). */
+export const gemmKernels: KernelSet<GemmKernelName> = { name: 'gemm', binary: gemmWasm, kernels };
+export const gemmSharedKernels: KernelSet<GemmKernelName> = { name: 'gemm-shared', binary: gemmSharedWasm, kernels };
 
 let enabled = true;
-const compiled: Record<'plain' | 'shared', object | null | undefined> = { plain: undefined, shared: undefined };
-
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-}
-
-function decodeBase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
-/**
- * The compiled kernels, or null where this runtime cannot run them. `shared`: the variant on a shared
- * memory, for helper threads (it needs WebAssembly threads as well as SIMD).
- */
-export function wasmModule(shared = false): object | null {
-  const key = shared ? 'shared' : 'plain';
-  if (compiled[key] === undefined) {
-    const api = wasmApi();
-    const bytes = decodeBase64(shared ? gemmSharedWasmBase64 : gemmWasmBase64);
-    let module: object | null = null;
-    try {
-      if (api && api.validate(bytes)) module = new api.Module(bytes);
-    } catch {
-      module = null; // validate passed but compiling failed: treat as unsupported
-    }
-    compiled[key] = module;
-  }
-  return compiled[key];
-}
 
 /** Switch the WebAssembly kernels off (true: use them where available). For tests and benchmarks. */
 export function setWasmKernels(on: boolean): void {
@@ -84,10 +45,8 @@ export function setWasmKernels(on: boolean): void {
 
 /** True when the WebAssembly SIMD kernels are enabled and this runtime supports them. */
 export function wasmKernelsAvailable(): boolean {
-  return enabled && wasmModule() !== null;
+  return enabled && compileKernelSet(gemmKernels) !== null;
 }
-
-let arenas = 0;
 
 /**
  * A private WebAssembly memory with the kernels bound to it. It is sized once, for a named layout of blocks,
@@ -95,21 +54,14 @@ let arenas = 0;
  * detach them). Blocks are 64-byte aligned. A shared arena can be handed to helper threads (threads.ts).
  */
 export class Arena<B extends string> {
-  readonly kernels: GemmKernels;
-  /** byte offset of each block */
-  readonly at: Record<B, number>;
-  /** identifies the arena to helper threads */
-  readonly id = ++arenas;
-
   private constructor(
-    readonly memory: WasmMemory,
-    readonly shared: boolean,
-    module: object,
-    api: WasmApi,
-    at: Record<B, number>,
-  ) {
-    this.kernels = new api.Instance(module, { env: { memory } }).exports as GemmKernels;
-    this.at = at;
+    readonly instance: KernelInstance<GemmKernelName>,
+    /** byte offset of each block */
+    readonly at: Record<B, number>,
+  ) {}
+
+  get shared(): boolean {
+    return this.instance.set.binary.shared;
   }
 
   /**
@@ -118,9 +70,7 @@ export class Arena<B extends string> {
    * `shared`: on a shared memory when this runtime allows it (else an ordinary one; see `this.shared`).
    */
   static create<B extends string>(blocks: Record<B, number>, shared = false): Arena<B> | null {
-    const api = wasmApi();
-    const module = enabled ? wasmModule() : null;
-    if (!api || !module) return null;
+    if (!wasmKernelsAvailable()) return null;
     const at = {} as Record<B, number>;
     let top = 0;
     for (const name of Object.keys(blocks) as B[]) {
@@ -128,30 +78,31 @@ export class Arena<B extends string> {
       top += Math.ceil(blocks[name] / 64) * 64;
     }
     const pages = Math.max(1, Math.ceil(top / PAGE));
-    if (pages > MAX_PAGES) return null;
-    const sharedModule = shared ? wasmModule(true) : null;
-    try {
-      if (sharedModule) {
-        try {
-          const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
-          return new Arena(memory, true, sharedModule, api, at);
-        } catch (e) {
-          if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
-          // no shared memory here (e.g. a page without cross-origin isolation): an ordinary arena
-        }
+    const sets = shared && compileKernelSet(gemmSharedKernels) ? [gemmSharedKernels, gemmKernels] : [gemmKernels];
+    if (pages > gemmKernels.binary.maximumPages) return null;
+    for (const set of sets) {
+      try {
+        return new Arena(new KernelInstance(set, compileKernelSet(set)!, createMemory(set, pages, pages)), at);
+      } catch (e) {
+        // No shared memory here (e.g. a page without cross-origin isolation), or not that much of it: an
+        // ordinary arena. The runtime could not reserve an ordinary one: the TypeScript kernels.
+        if (set === gemmKernels && e instanceof RangeError) return null;
+        if (set === gemmKernels || !(e instanceof RangeError || e instanceof TypeError)) throw e;
       }
-      return new Arena(new api.Memory({ initial: pages, maximum: pages }), false, module, api, at);
-    } catch (e) {
-      if (e instanceof RangeError) return null; // the runtime could not reserve that much memory
-      throw e;
     }
+    return null;
+  }
+
+  /** Run one call on this thread; returns the kernel's result. */
+  call(op: Op): unknown {
+    return this.instance.call(op);
   }
 
   f64(block: B, length: number): Float64Array {
-    return new Float64Array(this.memory.buffer, this.at[block], length);
+    return new Float64Array(this.instance.memory.buffer, this.at[block], length);
   }
 
   i32(block: B, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.at[block], length);
+    return new Int32Array(this.instance.memory.buffer, this.at[block], length);
   }
 }

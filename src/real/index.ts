@@ -31,7 +31,8 @@ export {
   type InheritReport,
   type LayerInheritance,
 } from './transfer/inherit.js';
-export { Model, compileShard, inferShapes, type LayerSpec, type Param, type Shape as ImageShape, type Shard } from './nn/net.js';
+export { Model, inferShapes, type LayerSpec, type Param, type Shape as ImageShape } from './nn/net.js';
+export { compileShard, type Shard } from './nn/shard.js';
 export { Session, type ImageSet, type SessionOptions, type Evaluation } from './nn/session.js';
 export { Optimizer, type OptimizerConfig } from './nn/optim.js';
 export { plainBackend, wasmBackend, type Backend } from './nn/backend.js';

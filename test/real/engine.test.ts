@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plainBackend, wasmBackend, type Backend, type WasmBackend } from '../../src/real/nn/backend.js';
-import { op } from '../../src/real/nn/kernels.js';
+import { fill } from '../../src/real/nn/calls.js';
 import { Model, type LayerSpec } from '../../src/real/nn/net.js';
 import { Optimizer, type OptimizerConfig } from '../../src/real/nn/optim.js';
 import { serialRunner, threadedRunner } from '../../src/real/nn/runner.js';
@@ -64,8 +64,8 @@ describe('CNN engine', () => {
     const backend = wasmBackend();
     const runner = threadedRunner(backend, 2);
     try {
-      const ok = runner.register([op('fill', 4, backend.heap.alloc(4), 1)]);
-      const bad = runner.register([op('fill', 16, 2 ** 28, 1)]); // byte 2^30: outside the memory
+      const ok = runner.register([fill({ n: 4, dst: backend.heap.alloc(4), value: 1 })]);
+      const bad = runner.register([fill({ n: 16, dst: 2 ** 28, value: 1 })]); // byte 2^30: outside the memory
       runner.run([ok, ok]);
       expect(() => runner.run([ok, bad])).toThrow(/out of bounds/);
       runner.run([ok, ok]); // still usable

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { plainBackend } from '../../src/real/nn/backend.js';
-import { chunksOf, compileShard, Model, type LayerSpec, type Shape, type Shard } from '../../src/real/nn/net.js';
+import { chunksOf } from '../../src/real/nn/layers.js';
+import { Model, type LayerSpec, type Shape } from '../../src/real/nn/net.js';
+import { compileShard, type Shard } from '../../src/real/nn/shard.js';
 import { Rng } from '../../src/util/rng.js';
 
 /**

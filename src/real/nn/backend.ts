@@ -1,8 +1,8 @@
-import { cnnWasmBase64 } from './generated/cnn-wasm.js';
+import { compileKernelSet, createMemory, KernelInstance } from '../../wasm/module.js';
+import { runOps, type KernelFn, type Op } from '../../wasm/ops.js';
 import { PlainHeap, WasmHeap, type Dtype, type Heap } from './heap.js';
 import { plainKernels } from './kernels-plain.js';
-import { kernelNames, runOps, tableArray, type KernelFn, type Op } from './kernels.js';
-import { wasm, type WasmMemory, type WasmModule } from './wasm-api.js';
+import { cnnKernels, tableArray, type KernelName } from './kernels.js';
 
 /** Where the kernels run: plain JS loops (float32 or float64), or WebAssembly SIMD (float32). */
 export interface Backend {
@@ -18,33 +18,18 @@ export function plainBackend(dtype: Dtype = 'float64'): Backend {
   return { name: 'plain', heap, table, run: (ops) => runOps(table, ops) };
 }
 
-let compiled: WasmModule | undefined;
-
-/** The SIMD kernels, compiled once per process from the embedded binary (`npm run build:cnn-wasm`). */
-export function wasmModule(): WasmModule {
-  compiled ??= new wasm.Module(Buffer.from(cnnWasmBase64, 'base64'));
-  return compiled;
-}
-
-/** An instance of the kernels over a (shared) memory, as a table in kernelNames order. */
-export function instantiateKernels(module: WasmModule, memory: WasmMemory): KernelFn[] {
-  const inst = new wasm.Instance(module, { env: { memory } });
-  return kernelNames.map((n) => {
-    const f = inst.exports[n];
-    if (typeof f !== 'function') throw new Error(`CNN kernels: export ${n} is missing (rebuild the wasm)`);
-    return f as KernelFn;
-  });
-}
-
 export interface WasmBackend extends Backend {
   readonly name: 'wasm';
   readonly heap: WasmHeap;
-  readonly module: WasmModule;
+  /** the kernels over the heap's memory (what helper threads attach) */
+  readonly instance: KernelInstance<KernelName>;
 }
 
+/** The SIMD kernels over a fresh shared heap of 2 MiB that grows to the kernels' declared maximum. */
 export function wasmBackend(): WasmBackend {
-  const module = wasmModule();
-  const heap = WasmHeap.create(true);
-  const table = instantiateKernels(module, heap.memory);
-  return { name: 'wasm', heap, table, module, run: (ops) => runOps(table, ops) };
+  const module = compileKernelSet(cnnKernels);
+  if (!module) throw new Error('the CNN engine needs WebAssembly with SIMD and threads (use the plain backend)');
+  const heap = new WasmHeap(createMemory(cnnKernels, 32), cnnKernels.binary.maximumPages);
+  const instance = new KernelInstance(cnnKernels, module, heap.memory);
+  return { name: 'wasm', heap, table: instance.table, instance, run: (ops) => instance.run(ops) };
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../../util/errors.js';
-import { wasm, type WasmMemory } from './wasm-api.js';
+import { PAGE, type WasmMemory } from '../../wasm/api.js';
 
 /**
  * The flat tensor heap of the CNN engine: one typed array that every kernel indexes by element offset.
@@ -48,24 +48,23 @@ export class PlainHeap implements Heap {
   }
 }
 
-const PAGE = 65536;
 /** the first page belongs to the WebAssembly module (its stack and statics) */
 const RESERVED_BYTES = PAGE;
-/** shared memories need a maximum; this one is only address space until used */
-export const MAX_PAGES = 16384;
 
-/** A float32 heap inside a WebAssembly.Memory (shared when worker threads use it too). */
+/**
+ * A float32 heap inside a WebAssembly memory that grows up to `maxPages` (the kernels' declared maximum:
+ * a shared memory needs one, and it is only address space until used).
+ */
 export class WasmHeap implements Heap {
   readonly dtype = 'float32';
   data: Float32Array;
   used = RESERVED_BYTES / 4;
 
-  constructor(readonly memory: WasmMemory) {
+  constructor(
+    readonly memory: WasmMemory,
+    readonly maxPages: number,
+  ) {
     this.data = new Float32Array(memory.buffer);
-  }
-
-  static create(shared: boolean): WasmHeap {
-    return new WasmHeap(new wasm.Memory({ initial: 32, maximum: MAX_PAGES, shared }));
   }
 
   alloc(n: number): number {
@@ -74,9 +73,9 @@ export class WasmHeap implements Heap {
     const bytes = end * 4;
     if (bytes > this.memory.buffer.byteLength) {
       const pages = Math.ceil((bytes - this.memory.buffer.byteLength) / PAGE);
-      if (this.memory.buffer.byteLength / PAGE + pages > MAX_PAGES) {
+      if (this.memory.buffer.byteLength / PAGE + pages > this.maxPages) {
         throw new UserError(
-          `the network and batch need more than ${(MAX_PAGES * PAGE) / 2 ** 30} GiB of engine memory: lower batchSize or width`,
+          `the network and batch need more than ${(this.maxPages * PAGE) / 2 ** 30} GiB of engine memory: lower batchSize or width`,
         );
       }
       this.memory.grow(pages);

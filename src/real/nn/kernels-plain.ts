@@ -1,12 +1,12 @@
 import type { Heap } from './heap.js';
-import type { KernelTable } from './kernels.js';
+import { GemmNTFlags, type CnnKernels } from './kernels.js';
 
 /**
  * The reference kernels: plain loops over the heap, every sum accumulated in float64 (JS numbers) and
  * rounded once on store. They define what the fast kernels must compute, and in a float64 heap they are
  * the engine of the finite-difference gradient checks.
  */
-export function plainKernels(heap: Heap): KernelTable {
+export function plainKernels(heap: Heap): CnnKernels {
   // gemmNT's float64 sums, kept here by tmp offset (a float32 heap could not hold them exactly).
   const sums = new Map<number, Float64Array>();
   return {
@@ -41,7 +41,7 @@ export function plainKernels(heap: Heap): KernelTable {
     gemmNT(M, N, K, A, lda, B, ldb, C, ldc, flags, tmp) {
       const h = heap.data;
       let t = sums.get(tmp);
-      if (!t || t.length !== M * N || !(flags & 2)) sums.set(tmp, (t = new Float64Array(M * N)));
+      if (!t || t.length !== M * N || !(flags & GemmNTFlags.resume)) sums.set(tmp, (t = new Float64Array(M * N)));
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) {
           let s = 0;
@@ -49,11 +49,11 @@ export function plainKernels(heap: Heap): KernelTable {
           t[i * N + j] += s;
         }
       }
-      if (flags & 4) return;
+      if (flags & GemmNTFlags.partial) return;
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) {
           const c = C + i * ldc + j;
-          h[c] = flags & 1 ? h[c] + t[i * N + j] : t[i * N + j];
+          h[c] = flags & GemmNTFlags.accumulate ? h[c] + t[i * N + j] : t[i * N + j];
         }
       }
     },

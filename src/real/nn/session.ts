@@ -1,8 +1,10 @@
 import { exp, log } from '../../util/detmath.js';
 import type { Backend } from './backend.js';
 import type { HeapArray } from './heap.js';
-import { op, type Op } from './kernels.js';
-import { compileShard, type Model, type Shape, type Shard } from './net.js';
+import type { Op } from '../../wasm/ops.js';
+import { addTo } from './calls.js';
+import type { Model, Shape } from './net.js';
+import { compileShard, type Shard } from './shard.js';
 import type { Optimizer } from './optim.js';
 import type { Runner } from './runner.js';
 
@@ -56,7 +58,7 @@ export class Session {
     this.evalIds = this.evalShards.map((s) => runner.register(s.forward));
     model.params.forEach((p, j) => {
       for (let s = 1; s < this.shards; s++) {
-        if (this.train[0].grads[j]) this.reduce.push(op('addTo', p.size, this.train[s].grads[j], this.train[0].grads[j]));
+        if (this.train[0].grads[j]) this.reduce.push(addTo({ n: p.size, src: this.train[s].grads[j], dst: this.train[0].grads[j] }));
       }
     });
   }
