@@ -15,4 +15,4 @@ export type { Prediction, Regime, TheoryConstants, Observation } from './theory/
 export { tInterval, type Interval } from './sweep/stats.js';
 export { studies, studyNamed, studyOfKeys, defaultStudy } from './study/registry.js';
 export { phases } from './study/types.js';
-export type { AnyStudy, Study, Measure, FittedTheory, StudyTheory, TheoryObservation, Prediction as StudyPrediction } from './study/types.js';
+export type { AnyStudy, Study, Measure, FittedTheory, StudyTheory, TheoryObservation, StudyPrediction } from './study/types.js';

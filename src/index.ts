@@ -1,41 +1,63 @@
-export * from './config/schema.js';
-export * from './config/presets.js';
-export { loadConfig, validateConfig, parseOverride } from './config/load.js';
-export * from './data/dataset.js';
-export * from './data/frame.js';
-export * from './data/task.js';
-export { makeWorld, resolveSampler, type World, type Sampler } from './data/world.js';
-export { subspaceLayout, type SubspaceLayout } from './data/subspace.js';
-export { chiSquare, gamma } from './util/distributions.js';
-export * from './engine/types.js';
-export { denseEngine } from './engine/dense.js';
-export { coefEngine } from './engine/coef.js';
-export { autoEngine } from './engine/auto.js';
-export { getEngine, engineNames } from './engine/registry.js';
-export { coefPlan, denseCost, type CoefPlan } from './engine/cost.js';
-export { ProductCache } from './engine/gram.js';
-export { materialize, materializeRows } from './engine/weights.js';
-export * from './model/cnn.js';
-export * from './transfer/inherit.js';
-export * from './measure/features.js';
-export * from './experiment/run.js';
-export * from './io/safetensors.js';
-export { Rng } from './util/rng.js';
-export { UserError, DivergenceError } from './util/errors.js';
-export * from './theory/index.js';
-export { parseSweepSpec, loadSweepSpec, type SweepSpec } from './sweep/spec.js';
-export {
-  expandJobs,
-  expandPoints,
-  jobId,
-  type SweepPlan,
-  type SweepJob,
-  type Point,
-} from './sweep/grid.js';
-export { runJob, parseJobPayload, jobPayload, type JobPayload, type JobOutput } from './sweep/job.js';
-export { LocalPoolQueue, type JobQueue, type JobEvent } from './sweep/queue.js';
-export { SweepStore } from './sweep/store.js';
-export { runSweeps } from './sweep/run.js';
-export * as real from './real/index.js';
-export { phases, type Phase, type Study, type AnyStudy, type StudyResult, type StudyRun, type StudyRunOptions, type Measure, type ConfigFamily } from './study/types.js';
+/**
+ * paratransfer: study and predict partial parameter transfer between neural networks. This is the public API, the
+ * one the README documents: studies and their configs, running them, the theory, sweeps, and the files the CLI
+ * reads and writes. The pieces behind it (engines, kernels, the CNN engine's parts) are in `paratransfer/internals`.
+ * @packageDocumentation
+ */
+
+// Studies: the unit of extension. Every study runs, sweeps, stores and reports through the same interface.
 export { studies, studyNamed, defaultStudy } from './study/registry.js';
+export { syntheticStudy } from './experiment/study.js';
+export { realStudy } from './real/study.js';
+export {
+  phases,
+  type Phase,
+  type Study,
+  type AnyStudy,
+  type StudyResult,
+  type StudyRun,
+  type StudyRunOptions,
+  type RunProgress,
+  type Measure,
+  type ConfigFamily,
+  type Preset,
+  type StudyPrediction,
+  type StudyTheory,
+  type FittedTheory,
+  type TheoryObservation,
+  type SummaryOptions,
+} from './study/types.js';
+
+// Configs: keys, defaults and presets; loading `<preset|config.yaml>` with `--set` overrides.
+export { loadConfig, loadStudyConfig, validateConfig, parseOverride } from './config/load.js';
+export { defaultConfig, presets, presetConfig, findPreset, experimentConfigs } from './config/presets.js';
+export { experimentKeys, experimentSchema, type ExperimentConfig, type ConfigKey } from './config/schema.js';
+export { realConfigs, realDefaults, realPresets, type RealConfig } from './real/config.js';
+
+// The synthetic experiment: one run, its data, its engines.
+export { runExperiment, experimentData, type ExperimentResult, type ExperimentRun, type PhaseResult, type Checkpoint, type RunOptions } from './experiment/run.js';
+export { makeWorld, type World, type Sampler } from './data/world.js';
+export { getEngine, engineNames } from './engine/registry.js';
+export type { Engine, TrainProblem, TrainResult } from './engine/types.js';
+export type { FeatureMeasures, GroupMeasures, ClassPair } from './measure/features.js';
+
+// The real-image study: one run.
+export { runReal } from './real/run.js';
+export type { RealResult, RealRun, RealRunOptions, CurvePoint, RealPhaseResult } from './real/types.js';
+
+// The theory (docs/theory.md).
+export { predict, fitConstants, agreementRate, defaultConstants, type Prediction, type Regime, type TheoryConstants, type Observation } from './theory/index.js';
+
+// Sweeps: specs, grids, the store, running them, exporting them.
+export { parseSweepSpec, loadSweepSpec, type SweepSpec } from './sweep/spec.js';
+export { expandJobs, jobId, type SweepPlan, type SweepJob, type Point } from './sweep/grid.js';
+export { SweepStore } from './sweep/store.js';
+export { runSweeps, type SweepTarget, type SweepSummary } from './sweep/run.js';
+export { LocalPoolQueue, InlineQueue, type JobQueue, type JobEvent } from './sweep/queue.js';
+export { sweepTable, runRecords, runTable, aggregateTable, toCsv, toJson, type Table, type RunRecord } from './sweep/export.js';
+export { tInterval, type Interval } from './sweep/stats.js';
+
+// Files and errors.
+export { readSafetensors, writeSafetensors, getTensor } from './io/safetensors.js';
+export { UserError, DivergenceError } from './util/errors.js';
+export { version } from './version.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { ConfigFamily } from '../study/types.js';
+import type { AnyStudy, ConfigFamily } from '../study/types.js';
 import { UserError } from '../util/errors.js';
 import { experimentConfigs } from './presets.js';
 import { experimentKeys } from './schema.js';
@@ -46,6 +46,13 @@ export function loadWith<C>(family: ConfigFamily<C>, source: string, overrides: 
   return validateWith(family, base, overrides.length ? `${where} with --set` : where);
 }
 
+/** Validate a synthetic config (every key); a one-line UserError per problem otherwise. */
 export const validateConfig = (input: unknown, where = 'config') => validateWith(experimentConfigs, input, where);
+/** Parse one `key=value` override of the synthetic experiment (the value read as YAML). */
 export const parseOverride = (text: string) => parseOverrideWith(experimentKeys, text);
+/** The synthetic experiment's `<preset|config.yaml>` plus `--set` overrides → a validated config. */
 export const loadConfig = (source: string, overrides: string[] = []) => loadWith(experimentConfigs, source, overrides);
+
+/** A study's `<preset|config.yaml>` plus `--set` overrides → a validated config of that study. */
+export const loadStudyConfig = <C>(study: AnyStudy & { configs: ConfigFamily<C> }, source: string, overrides: string[] = []): C =>
+  loadWith(study.configs, source, overrides);

@@ -33,6 +33,7 @@ export const defaultConfig: ExperimentConfig = {
 /** A preset of the synthetic experiment. */
 export type Preset = StudyPreset<ExperimentConfig>;
 
+/** The synthetic experiment's presets (`paratransfer presets`). */
 export const presets: Preset[] = [
   {
     name: 'positive-transfer',
@@ -52,10 +53,12 @@ export const presets: Preset[] = [
   },
 ];
 
+/** The synthetic preset of that name, if any. */
 export function findPreset(name: string): Preset | undefined {
   return presets.find((p) => p.name === name);
 }
 
+/** A synthetic preset's full config: its settings over the defaults. */
 export function presetConfig(preset: Preset): ExperimentConfig {
   return { ...defaultConfig, ...preset.settings };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { filterStrategies } from '../transfer/strategies.js';
 import { bool, num, oneOf } from './fields.js';
 
 /** Every key of the synthetic experiment (docs/model.md). Names follow the paper. */
@@ -40,7 +41,7 @@ export const experimentShape = {
   /** inheritance ratio α */
   alpha: num(0, 1),
   /** which parameters are inherited */
-  inheritance: oneOf(['random', 'first', 'entries'] as const),
+  inheritance: oneOf(filterStrategies),
   /** keep inherited parameters fixed during downstream training */
   freezeInherited: bool,
   /** experiment seed: every random stream derives from it */
@@ -58,6 +59,7 @@ export const experimentShape = {
   checkpoints: num(2, 10_000, { int: true }),
 };
 
+/** The synthetic experiment's config keys, in canonical order. */
 export const experimentKeys = Object.keys(experimentShape) as (keyof typeof experimentShape)[];
 
 /** Directions the data model needs, to check that d leaves room for noise. */
@@ -73,6 +75,7 @@ export function requiredDimension(c: {
   return Math.max(2, dirs + 1);
 }
 
+/** The synthetic experiment's config schema: every key's range plus the rules across keys. */
 export const experimentSchema = z.strictObject(experimentShape).superRefine((c, ctx) => {
   if (c.sampler === 'subspace' && c.inheritance === 'entries') {
     ctx.addIssue({
@@ -94,5 +97,7 @@ export const experimentSchema = z.strictObject(experimentShape).superRefine((c, 
   }
 });
 
+/** A complete, validated config of the synthetic experiment (docs/model.md, README's key table). */
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
+/** A key of the synthetic experiment's config. */
 export type ConfigKey = keyof ExperimentConfig;

@@ -5,6 +5,7 @@ import { makeFrame, type Frame } from './frame.js';
 import { subspaceInit, subspaceLayout, subspaceTestNoise, subspaceTrainNoise } from './subspace.js';
 import { makeTask, sampleTask, type NoiseSource, type Task } from './task.js';
 
+/** How an experiment's random vectors are drawn: explicitly in ℝ^d, or as coordinates in their span. */
 export type Sampler = 'explicit' | 'subspace';
 
 /**
@@ -44,6 +45,7 @@ interface Draws {
   init(k: 1 | 2): Float64Array;
 }
 
+/** Everything random one experiment needs, drawn before training from the seed's named streams (explicit or subspace sampler). */
 export function makeWorld(c: ExperimentConfig): World {
   const sampler = resolveSampler(c);
   const { d, frame, noise, init } = sampler === 'subspace' ? subspaceDraws(c) : explicitDraws(c);

@@ -8,7 +8,7 @@ import type { TrainProblem } from './types.js';
  * ("Engines and the auto cost model") derives the formulas.
  */
 
-export interface Shape {
+export interface ProblemShape {
   R: number;
   A: number;
   d: number;
@@ -17,7 +17,7 @@ export interface Shape {
   E: number[];
 }
 
-export function shapeOf(p: TrainProblem): Shape {
+export function shapeOf(p: TrainProblem): ProblemShape {
   return {
     R: 2 * p.m,
     A: p.data.numAtoms,

@@ -46,6 +46,7 @@ export interface TrainState {
   weights(): Float64Array;
 }
 
+/** Full-batch gradient descent of the two-layer CNN on one dataset: what an engine trains. */
 export interface TrainProblem {
   data: Dataset;
   /** initial weights [2, m, d], class +1 first */
@@ -58,6 +59,7 @@ export interface TrainProblem {
   freeze?: Freeze;
   /** steps at which to call onCheckpoint; the last step is always reported */
   checkpoints?: readonly number[];
+  /** called with the state at each checkpoint (the measures read only this state) */
   onCheckpoint?: (state: TrainState) => void;
   /**
    * Datasets (test sets) whose scores the caller asks for at every checkpoint: engines may prepare
@@ -72,6 +74,7 @@ export interface TrainProblem {
   phase?: string;
 }
 
+/** What an engine's training returns: the weights (possibly factored), losses and steps run. */
 export interface TrainResult {
   /** trained weights [2, m, d] (an engine that trains in factored form materialises them on first read) */
   readonly W: Float64Array;
@@ -87,6 +90,7 @@ export interface TrainResult {
 /** A training engine: the same gradient descent, computed its own way. */
 export interface Engine {
   readonly name: string;
+  /** full-batch gradient descent on the problem, checkpoints through its callbacks */
   train(problem: TrainProblem): TrainResult;
   /** f(W, x_i) for every sample */
   scores(W: Float64Array, m: number, ds: Dataset): Float64Array;

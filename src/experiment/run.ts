@@ -25,6 +25,7 @@ export interface Checkpoint {
   features: FeatureMeasures;
 }
 
+/** One phase's end-of-run measures and its checkpoints. */
 export interface PhaseResult {
   /** clean test error at the end */
   testError: number;
@@ -34,6 +35,7 @@ export interface PhaseResult {
   checkpoints: Checkpoint[];
 }
 
+/** The deterministic result of one synthetic experiment: every phase's measures and the gain. */
 export interface ExperimentResult {
   config: ExperimentConfig;
   engine: string;
@@ -49,6 +51,7 @@ export interface ExperimentResult {
   inheritance: { strategy: ExperimentConfig['inheritance']; filtersPerClass: number | null; parameters: number };
 }
 
+/** Options of `runExperiment`: the engine, progress and checkpoint callbacks, keeping weights. */
 export interface RunOptions {
   engine?: Engine;
   /** called after every gradient step of every phase */
@@ -59,6 +62,7 @@ export interface RunOptions {
   keepWeights?: boolean;
 }
 
+/** What `runExperiment` returns: the result, optionally the weights, and wall times. */
 export interface ExperimentRun {
   result: ExperimentResult;
   weights?: Record<Phase, Float64Array> & { transferInit: Float64Array };

@@ -15,11 +15,13 @@ export interface GroupMeasures {
   rho: number | null;
 }
 
+/** A measure for each class's filters: class +1 (`pos`) and class −1 (`neg`); null without filters. */
 export interface ClassPair {
   pos: number | null;
   neg: number | null;
 }
 
+/** The feature-learning measures of one checkpoint, for all filters and, downstream, inherited and fresh ones. */
 export interface FeatureMeasures {
   all: GroupMeasures;
   /** downstream transfer runs with whole-filter inheritance: inherited vs fresh filters */

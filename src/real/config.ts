@@ -3,7 +3,7 @@ import { bool, num, oneOf } from '../config/fields.js';
 import { parseOverrideWith, validateWith } from '../config/validate.js';
 import type { ConfigFamily, Preset } from '../study/types.js';
 import { archNames } from './arch/index.js';
-import { realInheritances } from './transfer/inherit.js';
+import { inheritanceStrategies } from '../transfer/strategies.js';
 
 const dataset = z
   .string({ error: 'must be mnist, fashion-mnist or a path to a .safetensors file' })
@@ -48,7 +48,7 @@ export const realShape = {
   epochs2: num(0, 100_000, { int: true }),
   /** inheritance ratio α */
   alpha: num(0, 1),
-  inheritance: oneOf(realInheritances),
+  inheritance: oneOf(inheritanceStrategies),
   /** layers inherited whole by inheritance "layers" */
   inheritLayers: num(0, 1000, { int: true }),
   freezeInherited: bool,
@@ -79,6 +79,7 @@ export const realSchema = z.strictObject(realShape).superRefine((c, ctx) => {
   }
 });
 
+/** A complete, validated config of the real-data study. */
 export type RealConfig = z.infer<typeof realSchema>;
 
 /** The defaults: the mnist-split study. */
@@ -112,6 +113,7 @@ export const realDefaults: RealConfig = {
 
 export type RealPreset = Preset<RealConfig>;
 
+/** The real-data study's presets (`paratransfer real --list`). */
 export const realPresets: RealPreset[] = [
   {
     name: 'mnist-split',

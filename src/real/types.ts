@@ -13,6 +13,7 @@ export interface CurvePoint {
   trainLoss: number | null;
 }
 
+/** One phase of a real-data run: final accuracy and losses, and the evaluation curve. */
 export interface RealPhaseResult {
   testAccuracy: number;
   testLoss: number;
@@ -36,6 +37,7 @@ export interface TaskSummary {
   flippedLabels: number;
 }
 
+/** The deterministic result of one real-data run: networks, tasks, every phase's measures and the gain. */
 export interface RealResult {
   config: RealConfig;
   architecture: { name: RealConfig['arch']; description: string; parameters: number };
@@ -57,6 +59,7 @@ export type RealTimings = {
   imagesPerSecond: number;
 };
 
+/** What `runReal` returns: the result and wall times. */
 export interface RealRun {
   result: RealResult;
   /** wall-clock seconds (never part of the deterministic result) */
@@ -70,11 +73,13 @@ export interface RealProgress {
   total: number;
 }
 
+/** Options of `runReal`: threads, kernels, callbacks, reuse of upstream networks. */
 export interface RealRunOptions {
   /** threads including the main one (default: min(2, cores)); results do not depend on it */
   threads?: number;
   /** kernels: WebAssembly SIMD (default) or plain JS float32 loops (slow; for tests) */
   backend?: 'wasm' | 'plain';
+  /** called after every training step with the images processed so far */
   onProgress?: (p: RealProgress) => void;
   /** each evaluation point of each phase as soon as it is measured (live charts) */
   onCheckpoint?: (phase: Phase, point: CurvePoint) => void;

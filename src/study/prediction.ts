@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Prediction } from './types.js';
+import type { StudyPrediction } from './types.js';
 
 /** What a theory may return: Γ as `gamma` or `Gamma`, the regime, the scratch flag, plus any extra scalar fields. */
 const predictionSchema = z.looseObject({
@@ -13,7 +13,7 @@ const predictionSchema = z.looseObject({
  * Validate and normalise what a theory returned (a broken theory fails loudly instead of filling tables with
  * junk): `gamma` first, then `regime`, `scratchBayesOptimal`, then the extra scalar fields in their own order.
  */
-export function checkedPredictor<C>(fn: (config: C) => unknown): (config: C) => Prediction {
+export function checkedPredictor<C>(fn: (config: C) => unknown): (config: C) => StudyPrediction {
   return (c) => {
     const out = fn(c);
     const r = predictionSchema.safeParse(out);

@@ -9,6 +9,7 @@ import type { AnyStudy } from './types.js';
  */
 export const studies: readonly AnyStudy[] = [syntheticStudy, realStudy];
 
+/** The default study (the first): what a spec without `family:` or a payload without `kind:` runs. */
 export const defaultStudy: AnyStudy = studies[0];
 
 export const studyNames: readonly string[] = studies.map((s) => s.name);

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 
 /** The three runs of every transfer experiment, in the order they train. */
 export const phases = ['upstream', 'transfer', 'scratch'] as const;
+/** One of the three runs of a transfer experiment. */
 export type Phase = (typeof phases)[number];
 
 /** A named configuration over a study's defaults. */
@@ -47,7 +48,7 @@ export interface Measure {
   gain: string;
   /** its short form for axis titles, e.g. "err_s − err_t" */
   gainShort: string;
-  /** the fields of the theory's `Prediction` that predict this measure per phase, and the gain (drawn dashed) */
+  /** the fields of the theory's prediction that predict this measure per phase, and the gain (drawn dashed) */
   predicted?: Partial<Record<Phase | 'gain', string>>;
   /** d3 format of the measure and the gain on figure axes (percent for accuracies), or none */
   axisFormat?: string;
@@ -66,6 +67,7 @@ export interface RunProgress {
   unit: string;
 }
 
+/** How to run one config of a study: engine, threads, callbacks. */
 export interface StudyRunOptions<P = unknown> {
   /** an engine of `study.engines` (default: `study.defaultEngine`) */
   engine?: string;
@@ -78,11 +80,13 @@ export interface StudyRunOptions<P = unknown> {
   pooled?: boolean;
   /** keep what `study.save` needs (trained weights) */
   keepWeights?: boolean;
+  /** called as training advances (gradient steps, images), for progress bars */
   onProgress?: (p: RunProgress) => void;
   /** each measurement point as soon as it is measured (live charts) */
   onCheckpoint?: (phase: Phase, point: P) => void;
 }
 
+/** One run of a study: its deterministic result, wall times, and what `save` needs. */
 export interface StudyRun<R> {
   result: R;
   /** wall-clock seconds (never part of the deterministic result) */
@@ -92,7 +96,7 @@ export interface StudyRun<R> {
 }
 
 /** The theory's prediction for one config (docs/theory.md); extra scalar fields become `predicted.*` columns. */
-export interface Prediction {
+export interface StudyPrediction {
   /** the criterion Γ: larger means transfer helps more */
   gamma: number;
   /** 'neutral' when Γ sits exactly on its threshold */
@@ -113,7 +117,8 @@ export interface TheoryObservation<C> {
 export interface FittedTheory<C> {
   constants: Record<string, number>;
   threshold: number;
-  predict(config: C): Prediction;
+  /** the prediction with the fitted constants */
+  predict(config: C): StudyPrediction;
   /** fraction of the observations whose sign of the gain the refitted theory predicts */
   agreement: number;
 }
@@ -121,19 +126,21 @@ export interface FittedTheory<C> {
 /** A study's theory of when transfer helps (docs/theory.md for the synthetic experiment). */
 export interface StudyTheory<C> {
   /** the prediction with the theory's own constants */
-  predict(config: C): Prediction;
+  predict(config: C): StudyPrediction;
   /** Γ above this predicts positive transfer */
   threshold: number;
   /** the theory refitted to measurements, when it has constants to fit */
   refit?(observations: readonly TheoryObservation<C>[]): FittedTheory<C>;
 }
 
+/** What a study's summary formatter needs besides the result. */
 export interface SummaryOptions {
   /** the preset or file the config came from, as the user gave it */
   source: string;
   timings?: Record<string, number>;
 }
 
+/** A study: one kind of transfer experiment, described once for the commands, sweeps, store, reports and explorer. */
 export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P = unknown> {
   /** the study's name: sweep specs' `family:`, job payloads' `kind:` */
   name: string;

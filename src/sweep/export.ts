@@ -1,5 +1,5 @@
 import { planStudy, canonicalConfig, expandJobs, type StudyConfig, type SweepPlan } from './grid.js';
-import type { AnyStudy, Prediction } from '../study/types.js';
+import type { AnyStudy, StudyPrediction } from '../study/types.js';
 import { tInterval } from './stats.js';
 import type { StoredRun } from './store.js';
 
@@ -16,7 +16,7 @@ export const configColumnsOf = (study: AnyStudy): readonly string[] => study.con
 
 /** A predictor of a study's configs: the study's own theory, or one a caller passes instead (tests, other theories). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Predictor = (config: any) => Prediction;
+export type Predictor = (config: any) => StudyPrediction;
 
 /** One stored run, parsed, in export order. */
 export interface RunRecord<C = StudyConfig, R = unknown> {
@@ -101,7 +101,7 @@ export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunReco
   return records.map((r) => r.rec);
 }
 
-function predictionColumns(preds: (Prediction | undefined)[]): { columns: string[]; rows: Cell[][] } {
+function predictionColumns(preds: (StudyPrediction | undefined)[]): { columns: string[]; rows: Cell[][] } {
   const objs = preds.map((p) => (p ? { predicted: p as Record<string, unknown> } : {}));
   return flatten(objs);
 }

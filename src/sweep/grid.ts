@@ -45,6 +45,7 @@ export function planOf<C>(study: AnyStudy, p: SweepPlan<unknown>, where = 'sweep
   return p as SweepPlan<C>;
 }
 
+/** One grid point of a sweep: its axis values and full config. */
 export interface Point<C = StudyConfig> {
   /** position in the grid, first axis slowest */
   index: number;

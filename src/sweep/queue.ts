@@ -15,6 +15,7 @@ export type JobEvent = ({ kind: 'done' } & JobOutput) | { kind: 'failed'; id: st
  */
 export interface JobQueue {
   readonly name: string;
+  /** Queue jobs (an id already queued or running is a no-op). */
   enqueue(jobs: readonly JobPayload[]): Promise<void>;
   /** Outcomes in completion order; the iteration ends once every enqueued job has reported. */
   events(): AsyncIterable<JobEvent>;
@@ -71,6 +72,7 @@ export class LocalPoolQueue implements JobQueue {
     });
   }
 
+  /** Queue jobs; each runs once per queue whatever how often it is enqueued. */
   async enqueue(jobs: readonly JobPayload[]): Promise<void> {
     for (const job of jobs) {
       if (this.seen.has(job.id)) continue;
@@ -102,6 +104,7 @@ export class InlineQueue implements JobQueue {
   private readonly queue: JobPayload[] = [];
   private readonly seen = new Set<string>();
 
+  /** Queue jobs; each runs once per queue whatever how often it is enqueued. */
   async enqueue(jobs: readonly JobPayload[]): Promise<void> {
     for (const job of jobs) {
       if (this.seen.has(job.id)) continue;

@@ -18,6 +18,7 @@ export interface SweepProgress {
   workers: number;
 }
 
+/** What `runSweeps` did: runs in all, already stored, executed now, failed. */
 export interface SweepSummary {
   /** (point, seed) runs over all targets */
   runs: number;

@@ -80,6 +80,7 @@ export const sweepSpecSchema = z.strictObject(
   { error: 'must be a mapping with keys name, description, family, base, set, grid, zip, seeds' },
 );
 
+/** A sweep spec as written in YAML (docs/sweeps.md), before presets and files are read. */
 export type SweepSpec = z.infer<typeof sweepSpecSchema>;
 
 const specKeys = ['name', 'description', 'family', 'base', 'set', 'grid', 'zip', 'seeds'];

@@ -76,6 +76,7 @@ export function studentTQuantile(p: number, df: number): number {
   return (lo + hi) / 2;
 }
 
+/** A mean with its 95% interval over n values (null bounds with fewer than two). */
 export interface Interval {
   n: number;
   mean: number | null;

@@ -79,6 +79,7 @@ function summaryColumns(config: object, result: string): [number, number, number
   return [error(r.upstream[measure.key]), error(r.transfer[measure.key]), error(r.scratch[measure.key]), r.gain];
 }
 
+/** A sweep's results store, DIR/results.sqlite: one row per finished (point, seed), written one transaction each. */
 export class SweepStore {
   private constructor(
     readonly dir: string,
@@ -125,10 +126,12 @@ export class SweepStore {
     return JSON.parse(text) as SweepPlan;
   }
 
+  /** The spec text this directory was (last) run with. */
   specText(): string {
     return this.getMeta('spec') ?? '';
   }
 
+  /** The engine the sweep runs on. */
   engine(): string {
     return this.getMeta('engine') ?? '';
   }
@@ -194,6 +197,7 @@ export class SweepStore {
     return notes;
   }
 
+  /** The ids of every stored run. */
   finishedIds(): Set<string> {
     const rows = this.db.prepare('SELECT job_id FROM runs').pluck().all() as string[];
     return new Set(rows);
@@ -229,6 +233,7 @@ export class SweepStore {
     return tx();
   }
 
+  /** Record a job's last error (cleared when it later succeeds). */
   fail(job: SweepJob, error: string, version: string): void {
     this.db
       .prepare(
@@ -237,18 +242,21 @@ export class SweepStore {
       .run(job.id, job.seed, canonicalConfig(job.config), error, version, new Date().toISOString());
   }
 
+  /** Every stored run, by job id. */
   runs(): StoredRun[] {
     return this.db
       .prepare('SELECT job_id AS id, seed, config, result, engine, version, seconds FROM runs ORDER BY job_id')
       .all() as StoredRun[];
   }
 
+  /** Every job whose last attempt failed, by job id. */
   failures(): StoredFailure[] {
     return this.db
       .prepare('SELECT job_id AS id, seed, config, error FROM failures ORDER BY job_id')
       .all() as StoredFailure[];
   }
 
+  /** Close the database. */
   close(): void {
     this.db.close();
   }

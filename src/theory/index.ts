@@ -20,8 +20,10 @@ export interface TheoryConstants {
 /** c fitted on the SPEC §6 scratch anchors (errors 0.08–0.16); gamma0 = 0 is the theory's own threshold. */
 export const defaultConstants: TheoryConstants = { c: 1.55, gamma0: 0, bayesTolerance: 0.01 };
 
+/** The predicted or observed sign of transfer. */
 export type Regime = 'positive' | 'negative' | 'neutral';
 
+/** What the theory predicts for one config (docs/theory.md): Γ, the regime, the predicted errors and their parts. */
 export interface Prediction {
   /** Λ₂ = N₂‖u+v₂‖⁴/(σ_{p,2}⁴ d): the scratch condition (large → Bayes-optimal) */
   Lambda2: number;
@@ -59,6 +61,7 @@ function snr(S: number, N: number): number {
   return S / N;
 }
 
+/** The theory's prediction for one config (docs/theory.md derives every term), with the given constants. */
 export function predict(c: TheoryInput, k: TheoryConstants = defaultConstants): Prediction {
   const { d, n1, n2, sigmaP1: s1, sigmaP2: s2, labelNoise: p, alpha } = c;
   const u2 = c.uNorm ** 2;

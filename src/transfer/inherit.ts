@@ -1,16 +1,15 @@
-import type { ExperimentConfig } from '../config/schema.js';
 import type { Freeze, Weights } from '../engine/types.js';
 import { materialize, materializeRows } from '../engine/weights.js';
 import { roundHalfEven } from '../util/math.js';
 import type { Rng } from '../util/rng.js';
+import type { FilterStrategy } from './strategies.js';
 
-export type InheritanceStrategy = ExperimentConfig['inheritance'];
 
 /** The downstream initialisation of SPEC §3 and a record of what was inherited. */
-export interface Inheritance {
+export interface WeightInheritance {
   /** downstream initial weights [2, m, d] */
   W: Float64Array;
-  strategy: InheritanceStrategy;
+  strategy: FilterStrategy;
   /** per filter (2m): 1 if the whole filter was copied (filter strategies), else 0 */
   inheritedFilters: Uint8Array;
   /** per entry (2·m·d): 1 if the scalar was copied */
@@ -32,9 +31,9 @@ export function inherit(
   m: number,
   d: number,
   alpha: number,
-  strategy: InheritanceStrategy,
+  strategy: FilterStrategy,
   rng: Rng,
-): Inheritance {
+): WeightInheritance {
   const W = Float64Array.from(fresh);
   const inheritedFilters = new Uint8Array(2 * m);
   const inheritedEntries = new Uint8Array(2 * m * d);
@@ -67,7 +66,7 @@ export function inherit(
 }
 
 /** What `freezeInherited` holds fixed: whole filters where whole filters were copied, else entries. */
-export function freezeOf(inh: Inheritance): Freeze {
+export function freezeOf(inh: WeightInheritance): Freeze {
   return inh.strategy === 'entries'
     ? { kind: 'entries', mask: inh.inheritedEntries }
     : { kind: 'rows', mask: inh.inheritedFilters };

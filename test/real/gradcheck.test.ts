@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { plainBackend } from '../../src/real/nn/backend.js';
 import { chunksOf } from '../../src/real/nn/layers.js';
-import { Model, type LayerSpec, type Shape } from '../../src/real/nn/net.js';
+import { Model, type LayerSpec, type ImageShape } from '../../src/real/nn/net.js';
 import { compileShard, type Shard } from '../../src/real/nn/shard.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -9,7 +9,7 @@ import { Rng } from '../../src/util/rng.js';
  * Central finite differences of the batch-mean cross-entropy in float64, against the backward programs:
  * every parameter entry and every input entry. Returns the largest relative error.
  */
-function gradcheck(layers: LayerSpec[], input: Shape, N: number, columnBudget?: number, mutate?: (s: Shard) => void): number {
+function gradcheck(layers: LayerSpec[], input: ImageShape, N: number, columnBudget?: number, mutate?: (s: Shard) => void): number {
   const backend = plainBackend('float64');
   const model = new Model(backend.heap, layers, input);
   const rng = new Rng(3, 'gradcheck');

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { realDefaults, validateRealConfig, type RealConfig } from '../../src/real/config.js';
-import { loadRealConfig } from '../../src/real/index.js';
+import { loadStudyConfig } from '../../src/config/load.js';
+import { realStudy } from '../../src/real/study.js';
+
+const loadRealConfig = (source: string, sets: string[] = []) => loadStudyConfig(realStudy, source, sets);
 import { runReal } from '../../src/real/run.js';
 import { UserError } from '../../src/util/errors.js';
 import { runCli } from '../helpers/cli.js';

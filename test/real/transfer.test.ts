@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { twoLayer, vgg } from '../../src/real/arch/index.js';
 import { plainBackend } from '../../src/real/nn/backend.js';
-import { Model, type LayerSpec, type Shape } from '../../src/real/nn/net.js';
+import { Model, type LayerSpec, type ImageShape } from '../../src/real/nn/net.js';
 import { Optimizer } from '../../src/real/nn/optim.js';
 import { serialRunner } from '../../src/real/nn/runner.js';
 import { Session } from '../../src/real/nn/session.js';
@@ -9,10 +9,10 @@ import { frozenMasks, inheritInto, type InheritOptions } from '../../src/real/tr
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
-const shape: Shape = { c: 1, h: 8, w: 8 };
+const shape: ImageShape = { c: 1, h: 8, w: 8 };
 
 /** A trained-looking upstream model, a fresh downstream initialisation and a copy of it to inherit into. */
-function setup(up: LayerSpec[], down: LayerSpec[], s: Shape = shape, sUp: Shape = s) {
+function setup(up: LayerSpec[], down: LayerSpec[], s: ImageShape = shape, sUp: ImageShape = s) {
   const backend = plainBackend('float64');
   const upstream = new Model(backend.heap, up, sUp);
   const rng = new Rng(1, 'up');

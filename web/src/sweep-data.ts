@@ -11,7 +11,7 @@ import {
   type AnyStudy,
   type FittedTheory,
   type Interval,
-  type StudyPrediction as Prediction,
+  type StudyPrediction,
   type TheoryObservation,
 } from '../../src/browser.js';
 
@@ -150,7 +150,7 @@ export interface SweepPoint {
   gain: Interval;
   negativeFraction: number | null;
   /** the study's theory at this point (null: the study has none) */
-  prediction: Prediction | null;
+  prediction: StudyPrediction | null;
   /** sign of the mean gain */
   observed: 'positive' | 'negative' | 'neutral';
 }
@@ -220,7 +220,7 @@ function observedOf(gain: number | null): SweepPoint['observed'] {
 }
 
 /** The predicted regime (gamma against the theory's threshold) against the sign of the mean gain. */
-function agreementOf(points: readonly SweepPoint[], predict: (c: Config) => Prediction, threshold: number): Agreement {
+function agreementOf(points: readonly SweepPoint[], predict: (c: Config) => StudyPrediction, threshold: number): Agreement {
   let n = 0;
   let agree = 0;
   for (const p of points) {

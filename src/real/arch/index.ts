@@ -1,4 +1,4 @@
-import type { LayerSpec, Shape } from '../nn/net.js';
+import type { LayerSpec, ImageShape } from '../nn/net.js';
 import { referenceCnn } from './reference.js';
 
 export { referenceCnn };
@@ -90,7 +90,7 @@ export function architecture(name: ArchName, classes: number, o: ArchOptions): L
   }
 }
 
-export function describeArch(name: ArchName, o: ArchOptions, shape: Shape): string {
+export function describeArch(name: ArchName, o: ArchOptions, shape: ImageShape): string {
   switch (name) {
     case 'reference':
       return 'reference CNN (conv 16 → pool → conv 32 → pool → linear)';

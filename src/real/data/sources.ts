@@ -3,13 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { getTensor, readSafetensors, type SafetensorsTensor } from '../../io/safetensors.js';
 import { UserError } from '../../util/errors.js';
-import type { Shape } from '../nn/net.js';
+import type { ImageShape } from '../nn/net.js';
 
 /** Images grouped by class: the pool every task samples from. */
 export interface DataSource {
   /** "mnist", "fashion-mnist" or the safetensors path */
   name: string;
-  shape: Shape;
+  shape: ImageShape;
   /** number of classes (labels 0…classes−1) */
   classes: number;
   classNames: string[];

@@ -1,5 +1,5 @@
 import { add, addTo, biasGrad, col2im, copy, fill, gemmNN, gemmNT, gemmTN, gpool, gpoolBack, im2col, maxpool, maxpoolBack, relu, reluBack, transpose, type Im2colArgs } from './calls.js';
-import { inputsOf, size, type LayerSpec, type Model, type ParamLayer, type Shape } from './net.js';
+import { inputsOf, size, type LayerSpec, type Model, type ParamLayer, type ImageShape } from './net.js';
 import type { LayerSite, ShardContext } from './shard.js';
 
 /**
@@ -43,7 +43,7 @@ export function columnFloats(model: Model, N: number, budget: number): number {
 }
 
 /** The im2col / col2im arguments of chunk [·, m images) of a convolution over a batch of N. */
-function unfold(pl: ParamLayer, x: Shape, s: Shape, m: number, N: number, src: number, dst: number): Im2colArgs {
+function unfold(pl: ParamLayer, x: ImageShape, s: ImageShape, m: number, N: number, src: number, dst: number): Im2colArgs {
   return { C: x.c, N: m, ldN: N, H: x.h, W: x.w, kh: pl.k, kw: pl.k, stride: pl.stride, pad: pl.pad, Ho: s.h, Wo: s.w, src, dst };
 }
 

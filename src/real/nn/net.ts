@@ -35,7 +35,7 @@ export type LayerSpec =
   | { kind: 'flatten'; input?: number }
   | { kind: 'add'; inputs: [number, number] };
 
-export interface Shape {
+export interface ImageShape {
   c: number;
   h: number;
   w: number;
@@ -76,15 +76,15 @@ export function inputsOf(spec: LayerSpec, i: number): number[] {
 }
 
 /** Output shape of every layer; throws on a wiring or shape error (a programming error, not user input). */
-export function inferShapes(layers: readonly LayerSpec[], input: Shape): Shape[] {
-  const shapes: Shape[] = [];
-  const at = (j: number, i: number): Shape => {
+export function inferShapes(layers: readonly LayerSpec[], input: ImageShape): ImageShape[] {
+  const shapes: ImageShape[] = [];
+  const at = (j: number, i: number): ImageShape => {
     if (j < -1 || j >= i) throw new Error(`layer ${i} reads layer ${j}, which is not before it`);
     return j === -1 ? input : shapes[j];
   };
   layers.forEach((l, i) => {
     const [x] = inputsOf(l, i).map((j) => at(j, i));
-    let s: Shape;
+    let s: ImageShape;
     switch (l.kind) {
       case 'conv': {
         const st = l.stride ?? 1;
@@ -126,11 +126,11 @@ export function inferShapes(layers: readonly LayerSpec[], input: Shape): Shape[]
 }
 
 /** elements of one sample of that shape */
-export const size = (s: Shape) => s.c * s.h * s.w;
+export const size = (s: ImageShape) => s.c * s.h * s.w;
 
 /** The parameters of a network, allocated once in a heap and shared by every compiled batch program. */
 export class Model {
-  readonly shapes: Shape[];
+  readonly shapes: ImageShape[];
   readonly params: Param[] = [];
   readonly paramLayers: ParamLayer[] = [];
   readonly classes: number;
@@ -138,7 +138,7 @@ export class Model {
   constructor(
     readonly heap: Heap,
     readonly layers: readonly LayerSpec[],
-    readonly input: Shape,
+    readonly input: ImageShape,
   ) {
     this.shapes = inferShapes(layers, input);
     const last = this.shapes[this.shapes.length - 1];

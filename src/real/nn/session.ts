@@ -3,7 +3,7 @@ import type { Backend } from './backend.js';
 import type { HeapArray } from './heap.js';
 import type { Op } from '../../wasm/ops.js';
 import { addTo } from './calls.js';
-import type { Model, Shape } from './net.js';
+import type { Model, ImageShape } from './net.js';
 import { compileShard, type Shard } from './shard.js';
 import type { Optimizer } from './optim.js';
 import type { Runner } from './runner.js';
@@ -12,7 +12,7 @@ import type { Runner } from './runner.js';
 export interface ImageSet {
   x: Float32Array;
   y: Int32Array;
-  shape: Shape;
+  shape: ImageShape;
   count: number;
 }
 

@@ -2,7 +2,7 @@ import type { Op } from '../../wasm/ops.js';
 import { softmaxCE } from './calls.js';
 import type { Heap } from './heap.js';
 import { columnFloats, compilerOf, COLUMN_BUDGET } from './layers.js';
-import { inputsOf, size, type LayerSpec, type Model, type Param, type ParamLayer, type Shape } from './net.js';
+import { inputsOf, size, type LayerSpec, type Model, type Param, type ParamLayer, type ImageShape } from './net.js';
 
 /** The buffers and programs of one batch shard. */
 export interface Shard {
@@ -66,12 +66,12 @@ export interface ShardContext {
 export interface LayerSite {
   i: number;
   /** output shape, its elements over the shard, and its offset */
-  s: Shape;
+  s: ImageShape;
   n: number;
   y: number;
   ins: number[];
   /** the first input's shape and offset */
-  x: Shape;
+  x: ImageShape;
   xAt: number;
   /** the gradient of the output (backward only) */
   dy: number;

@@ -3,16 +3,10 @@ import { roundHalfEven } from '../../util/math.js';
 import type { Rng } from '../../util/rng.js';
 import type { Model } from '../nn/net.js';
 
-/**
- * `random`: in every layer, round(α·filters) filters drawn uniformly (the paper's scheme);
- * `first`: the first round(α·filters) filters of every layer; `entries`: every scalar with probability α;
- * `layers`: the first `inheritLayers` layers whole (how practitioners reuse a backbone).
- */
-export const realInheritances = ['random', 'first', 'entries', 'layers'] as const;
-export type RealInheritance = (typeof realInheritances)[number];
+import type { InheritanceStrategy } from '../../transfer/strategies.js';
 
 export interface InheritOptions {
-  strategy: RealInheritance;
+  strategy: InheritanceStrategy;
   alpha: number;
   /** layers inherited whole by `layers` */
   inheritLayers: number;
@@ -32,7 +26,7 @@ export interface LayerInheritance {
 }
 
 export interface InheritReport {
-  strategy: RealInheritance;
+  strategy: InheritanceStrategy;
   /** parameters copied from upstream */
   parameters: number;
   /** trainable downstream parameters */
@@ -42,7 +36,7 @@ export interface InheritReport {
   layers: LayerInheritance[];
 }
 
-export interface Inheritance {
+export interface ModelInheritance {
   /** per downstream parameter: 1 where the entry was copied from upstream */
   masks: Uint8Array[];
   report: InheritReport;
@@ -52,7 +46,7 @@ export interface Inheritance {
  * Copy parts of a trained upstream model into a freshly initialised downstream model of the same
  * architecture (in place); everything not copied keeps its fresh value. Draws from rng layer by layer.
  */
-export function inheritInto(up: Model, down: Model, o: InheritOptions, rng: Rng): Inheritance {
+export function inheritInto(up: Model, down: Model, o: InheritOptions, rng: Rng): ModelInheritance {
   if (up.paramLayers.length !== down.paramLayers.length) {
     throw new UserError('cannot inherit: the upstream and downstream networks have different layers');
   }
@@ -136,6 +130,6 @@ export function inheritInto(up: Model, down: Model, o: InheritOptions, rng: Rng)
 }
 
 /** Trainable masks for the optimiser: inherited entries frozen (0), the rest trained; null = all train. */
-export function frozenMasks(inh: Inheritance): (Uint8Array | null)[] {
+export function frozenMasks(inh: ModelInheritance): (Uint8Array | null)[] {
   return inh.masks.map((m) => (m.some((b) => b) ? m.map((b) => 1 - b) : null));
 }

@@ -1,7 +1,4 @@
-import { loadWith } from '../config/load.js';
-import { realConfigs, type RealConfig } from './config.js';
-
-// The real-data study (docs/real-data.md) and its CNN engine: the public API.
+// The real-data study (docs/real-data.md) and its CNN engine, piece by piece: `paratransfer/internals` (`real.*`).
 export { runReal, type RealResult, type RealRun, type RealRunOptions, type RealProgress, type RealTimings, type TaskSummary } from './run.js';
 export {
   realShape,
@@ -25,13 +22,11 @@ export { makeImageTask, type ImageTask, type ImageTaskSpec } from './data/tasks.
 export {
   inheritInto,
   frozenMasks,
-  realInheritances,
-  type RealInheritance,
   type InheritOptions,
   type InheritReport,
   type LayerInheritance,
 } from './transfer/inherit.js';
-export { Model, inferShapes, type LayerSpec, type Param, type Shape as ImageShape } from './nn/net.js';
+export { Model, inferShapes, type LayerSpec, type Param, type ImageShape } from './nn/net.js';
 export { compileShard, type Shard } from './nn/shard.js';
 export { Session, type ImageSet, type SessionOptions, type Evaluation } from './nn/session.js';
 export { Optimizer, type OptimizerConfig } from './nn/optim.js';
@@ -39,5 +34,3 @@ export { plainBackend, wasmBackend, type Backend } from './nn/backend.js';
 export { serialRunner, threadedRunner, type Runner } from './nn/runner.js';
 export { kernelNames, type KernelName } from './nn/kernels.js';
 
-/** `<preset|config.yaml>` plus `--set` overrides → a validated real-data config (missing keys from the defaults). */
-export const loadRealConfig = (source: string, overrides: string[] = []): RealConfig => loadWith(realConfigs, source, overrides);
