@@ -1,4 +1,4 @@
-// The real-data study (SPEC §7) and its CNN engine: the public API.
+// The real-data study (docs/model.md#real-images) and its CNN engine: the public API.
 export { runReal, type RealResult, type RealRun, type RealRunOptions, type RealProgress, type RealTimings, type TaskSummary } from './run.js';
 export {
   realShape,
