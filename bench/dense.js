@@ -1,5 +1,5 @@
 /**
- * Dense engine vs the NumPy peer (../shared/anchors/ref_numpy.py) on the positive-transfer preset, both run
+ * Dense engine vs the NumPy peer (bench/peers/synthetic_numpy.py) on the positive-transfer preset, both run
  * here, interleaved, several times; best and median are reported with the ratio ours/NumPy.
  *
  * Like for like: the peer times its upstream training (300 steps) and its two downstream trainings
@@ -10,22 +10,19 @@
  *
  * Options: --reps N (default 5), --threads N (kernel threads; default the cores, at most 2; training is also
  * timed on 1 thread, against the peer with its BLAS on 1 thread), --ts (also time training on the TypeScript kernels), --json (last line: the figures
- * as JSON). Python: $PARATRANSFER_PYTHON, else python3 (NumPy uses its own BLAS threads).
+ * as JSON). Python: $PARATRANSFER_PYTHON, else python3, else /usr/bin/python3 (NumPy uses its own BLAS threads).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import { denseEngine, experimentData, findPreset, inherit, presetConfig, Rng, runExperiment } from '../dist/index.js';
 import { setKernelThreads } from '../dist/kernels/threads.js';
 import { setWasmKernels } from '../dist/kernels/wasm.js';
+import { numpyPython, peerFigures, root, syntheticPeer as peer } from './common.mjs';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const peer = join(root, '..', 'shared', 'anchors', 'ref_numpy.py');
-const peerArgs = ['--d', '2000', '--u', '2', '--v2', '1'];
 const preset = 'positive-transfer';
+const peerArgs = ['--preset', preset];
 
 function fail(message) {
   console.error(`bench dense: ${message}`);
@@ -42,18 +39,14 @@ function option(args, name, fallback) {
 
 const seconds = (t0) => (performance.now() - t0) / 1000;
 
-function initWeights(c, stream) {
-  return new Rng(c.seed, stream).fillNormal(new Float64Array(2 * c.m * c.d), c.sigma0);
-}
-
 /** The peer's timed regions, through the engine: upstream training, then transfer + scratch training. */
 function training(c) {
   const data = experimentData(c);
   const problem = (ds, W0) => ({ data: ds, W0, m: c.m, lr: c.lr, steps: c.steps, lossThreshold: c.lossThreshold });
   let t0 = performance.now();
-  const up = denseEngine.train(problem(data.train1, initWeights(c, 'init1')));
+  const up = denseEngine.train(problem(data.train1, data.init(1)));
   const upstream = seconds(t0);
-  const fresh = initWeights(c, 'init2');
+  const fresh = data.init(2);
   const transferInit = inherit(up.W, fresh, c.m, c.d, c.alpha, c.inheritance, new Rng(c.seed, 'inherit')).W;
   t0 = performance.now();
   denseEngine.train(problem(data.train2, transferInit));
@@ -70,7 +63,7 @@ function wholeRun(c) {
 
 function cliRun() {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['bin/paratransfer.js', 'run', preset, '--json', '--engine', 'dense'], {
+  const r = spawnSync(process.execPath, ['bin/paratransfer.js', 'run', preset, '--json', '--engine', 'dense', '--set', 'sampler=explicit'], {
     cwd: root,
     encoding: 'utf8',
   });
@@ -88,8 +81,7 @@ function peerRun(python, blasThreads) {
   const r = spawnSync(python, [peer, ...peerArgs], { encoding: 'utf8', env });
   const wall = seconds(t0);
   if (r.status !== 0) fail(`${relative(root, peer)} failed:\n${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop());
-  return { upstream: out.t_upstream_s, downstream: out.t_downstream_s, total: out.t_upstream_s + out.t_downstream_s, wall, out };
+  return { ...peerFigures(r.stdout), wall };
 }
 
 function stats(xs) {
@@ -119,12 +111,10 @@ export async function run(args) {
   const json = args.includes('--json');
   const withTs = args.includes('--ts');
   const threads = option(args, '--threads', Math.min(2, os.availableParallelism?.() ?? os.cpus().length));
-  if (!existsSync(peer)) fail(`the NumPy peer ${peer} is missing (expected ../shared/anchors/ref_numpy.py beside the repository)`);
-  const python = process.env.PARATRANSFER_PYTHON || 'python3';
-  const probe = spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0) fail(`${python} with NumPy is needed for the peer (set PARATRANSFER_PYTHON): ${probe.error ?? probe.stderr.trim()}`);
+  const python = numpyPython();
 
-  const c = presetConfig(findPreset(preset));
+  // Vectors in ℝ^d, as the peer draws them: the default subspace sampler would train in far fewer coordinates.
+  const c = { ...presetConfig(findPreset(preset)), sampler: 'explicit' };
   const facts = machine(python);
   const loadBefore = os.loadavg();
   console.error(`bench dense: ${reps} repetitions, ${facts.cpu}, ${facts.cores} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
@@ -186,10 +176,10 @@ export async function run(args) {
   for (const t of table) console.log(line(t));
   console.log('* NumPy column: the peer\'s whole process (interpreter start, data, training, one evaluation)');
   if (ts) console.log(`TypeScript kernels (no WebAssembly), one run: upstream ${f(ts.upstream)} s, downstream ${f(ts.downstream)} s, training total ${f(ts.total)} s (${(ts.total / stats(ours.total).best).toFixed(1)}× the WebAssembly best)`);
-  console.log(`test error (ours, clean): upstream ${result.upstream.testError}, transfer ${result.transfer.testError}, scratch ${result.scratch.testError}; NumPy peer (its own data): upstream ${peerOut.up_err}, transfer ${peerOut.transfer_err}, scratch ${peerOut.scratch_err}`);
+  console.log(`test error (ours, clean): upstream ${result.upstream.testError}, transfer ${result.transfer.testError}, scratch ${result.scratch.testError}; NumPy peer (its own data): upstream ${peerOut.upstream.testError}, transfer ${peerOut.transfer.testError}, scratch ${peerOut.scratch.testError}`);
   console.log(`machine: ${facts.cpu}, ${facts.cores} cores, ${facts.platform}, Node ${facts.node}, Python ${facts.python}, NumPy ${facts.numpy}`);
   console.log(`load average (1, 5, 15 min) before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`peer: python3 ${relative(root, peer)} ${peerArgs.join(' ')}`);
+  console.log(`peer: ${python} ${relative(root, peer)} ${peerArgs.join(' ')}`);
   if (json) {
     console.log(JSON.stringify({ benchmark: 'dense', preset, reps, threads, machine: facts, load: { before: loadBefore, after: loadAfter }, rows, ...(ts ? { typescript: ts } : {}) }));
   }

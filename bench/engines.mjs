@@ -3,7 +3,7 @@
  * `npm run bench:engines [-- --d 2000,5000,… --reps 1 --dense-budget 120 --no-build --json]`
  *
  * Whole-command wall time of `paratransfer run positive-transfer --set d=D` side by side with the NumPy
- * peer (`python3 ../shared/anchors/ref_numpy.py --d D --u 2 --v2 1`) in one run, at each D:
+ * peer (`python3 bench/peers/synthetic_numpy.py --preset positive-transfer --d D`) in one run, at each D:
  * - the default command (subspace sampler, auto engine): the issue's target is peer / default ≥ 10 at d = 20000;
  * - explicit vectors in ℝ^d (`--set sampler=explicit`) with the coefficient engine, and with the dense engine;
  * - the peer as given (OpenBLAS picks its threads) and with one BLAS thread (OpenBLAS threads spin and
@@ -15,16 +15,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchArgs, privateBuild, root } from './common.mjs';
+import { benchArgs, numpyPython, peerFigures, privateBuild, root, syntheticPeer as peer } from './common.mjs';
 
 const { flag, has } = benchArgs();
 const dims = flag('d', '2000,5000,10000,20000,50000,100000').split(',').map(Number);
 const denseBudget = Number(flag('dense-budget', '120'));
 const reps = Number(flag('reps', '1'));
 const json = has('json');
-const peer = join(root, '..', 'shared', 'anchors', 'ref_numpy.py');
+const python = numpyPython();
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const bin = privateBuild('paratransfer-bench', has('no-build'));
 
@@ -69,14 +68,9 @@ function best(fn) {
 }
 
 function numpy(d, env = {}) {
-  const r = timed('python3', [peer, '--d', String(d), '--u', '2', '--v2', '1'], env);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
-  return {
-    ...r,
-    stdout: undefined,
-    phases: out.t_upstream_s + out.t_downstream_s,
-    errors: [out.up_err, out.transfer_err, out.scratch_err],
-  };
+  const r = timed(python, [peer, '--preset', 'positive-transfer', '--d', String(d)], env);
+  const { total, errors } = peerFigures(r.stdout);
+  return { ...r, stdout: undefined, phases: total, errors };
 }
 
 const rows = [];

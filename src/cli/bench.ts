@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../util/errors.js';
@@ -8,21 +7,22 @@ import { benchCnn } from '../real/bench.js';
 import { parseThreads } from './study.js';
 
 const python = '/usr/bin/python3';
-/** The PyTorch peer lives next to the repository (../shared/anchors), not inside it. */
-const defaultPeer = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/anchors/ref_cnn_torch.py');
+/** The project's PyTorch peer (same path from src/cli and dist/cli); how to install torch is in its header. */
+const defaultPeer = fileURLToPath(new URL('../../bench/peers/cnn_torch.py', import.meta.url));
 
 interface PeerResult {
   imagesPerSecond: number;
   torch: string;
 }
 
-/** Run the PyTorch peer if python3 has torch; otherwise say why not. */
-function runPeer(script: string): PeerResult | string {
+/** Run the PyTorch peer on the same protocol (images, threads) if python3 has torch; otherwise say why not. */
+function runPeer(script: string, images: number, threads: number): PeerResult | string {
   if (!existsSync(python)) return `${python} not found`;
   const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (probe.status !== 0) return `${python} has no torch (apt-get install -y python3-torch)`;
   if (!existsSync(script)) return `peer script ${script} not found`;
-  const r = spawnSync(python, [script], { encoding: 'utf8', timeout: 600_000 });
+  const args = [script, '--images', String(images), '--threads', String(threads)];
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 600_000 });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
     const v = (JSON.parse(last) as { images_per_s?: unknown }).images_per_s;
@@ -55,7 +55,7 @@ export function registerBench(program: Command): void {
     .argument('<workload>', 'cnn')
     .option('--json', 'print JSON; the last line is {"imagesPerSecond": n}')
     .option('--threads <n>', 'threads (default 2)')
-    .option('--peer <script>', 'the PyTorch peer script', defaultPeer)
+    .option('--peer <script>', 'the PyTorch peer script (called with --images N --threads T)', defaultPeer)
     .option('--no-torch', 'do not run the PyTorch peer')
     .option('--images <n>', 'images per timed epoch (default 4096, as the peer)')
     .option('--repeat <k>', 'alternate ours and the peer k times and report medians (default 1)')
@@ -84,7 +84,7 @@ export function registerBench(program: Command): void {
         used = ours.threads;
         oursRuns.push(ours.imagesPerSecond);
         if (typeof peer === 'string') continue; // skipped, or unavailable
-        peer = runPeer(flags.peer);
+        peer = runPeer(flags.peer, images, used);
         if (typeof peer !== 'string') peerRuns.push(peer.imagesPerSecond);
       }
       const ips = median(oursRuns);

@@ -23,7 +23,7 @@ export interface Dataset {
   y: Float64Array;
 }
 
-/** Synthetic task data: the dataset plus what the measures of SPEC §4 need. */
+/** Synthetic task data: the dataset plus what the measures of docs/model.md#measures need. */
 export interface SyntheticDataset extends Dataset {
   /** true labels ỹ */
   yTrue: Float64Array;

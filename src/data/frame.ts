@@ -2,7 +2,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { Rng } from '../util/rng.js';
 import { dot } from '../util/math.js';
 
-/** The directions of SPEC §1: u ⟂ v₁, u ⟂ v₂, cos(v₁, v₂) = vCos. */
+/** The directions of docs/model.md#directions: u ⟂ v₁, u ⟂ v₂, cos(v₁, v₂) = vCos. */
 export interface Frame {
   d: number;
   /** unit vectors (a zero vector where the norm is 0 and the direction is not needed) */

@@ -10,7 +10,7 @@ import type { NoiseSource } from './task.js';
  * g₀, g₁, … (frame directions first) gives vector i the coordinates N(0, 1) on the directions of the
  * vectors before it and √χ²_{D−i} on its own new direction (D = d − 3, the complement of the frame).
  * Test noise, independent of all of them, has N(0, 1) coordinates on every direction; its component
- * outside the span is never seen by a filter, which stays in the span (SPEC §4), so it is not drawn.
+ * outside the span is never seen by a filter, which stays in the span (docs/model.md#training), so it is not drawn.
  *
  * The joint law of every inner product is exactly that of explicit vectors in ℝ^d, and gradient
  * descent depends on the data only through inner products, so losses, errors and feature measures

@@ -4,7 +4,7 @@ import { dot } from '../util/math.js';
 import type { SyntheticDataset } from './dataset.js';
 import type { Frame } from './frame.js';
 
-/** One task of SPEC §1: signal s = u + v_k, noise level σ_{p,k}, label noise p. */
+/** One task of docs/model.md#data: signal s = u + v_k, noise level σ_{p,k}, label noise p. */
 export interface Task {
   k: 1 | 2;
   d: number;

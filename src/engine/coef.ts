@@ -13,8 +13,8 @@ import { materialize } from './weights.js';
  * The coefficient engine: the same gradient descent as the dense engine, computed in the span of the
  * training atoms. Every update of a filter is a combination of the atoms, so W⁽ᵗ⁾ = W⁽⁰⁾ + C⁽ᵗ⁾·Z and
  *   G⁽ᵗ⁾ = W⁽⁰⁾·Zᵀ + C⁽ᵗ⁾·(Z·Zᵀ):
- * after one Gram matrix and one projection of W⁽⁰⁾ a step costs O(m·A²), whatever d is. C is SPEC §4's
- * signal-learning / noise-memorisation decomposition.
+ * after one Gram matrix and one projection of W⁽⁰⁾ a step costs O(m·A²), whatever d is. C is the
+ * signal-learning / noise-memorisation decomposition of docs/model.md#training.
  *
  * Frozen filters get no coefficient update. Frozen entries mask each filter's update per coordinate,
  * which leaves the span, but the mask does not change over time, so W⁽ᵗ⁾ = W⁽⁰⁾ + (C⁽ᵗ⁾·Z) ⊙ (1 − F)

@@ -6,7 +6,7 @@ export type Freeze = { kind: 'rows'; mask: Uint8Array } | { kind: 'entries'; mas
 
 /**
  * Weights [2, m, d] kept as gradient descent makes them: W = base + (coef·atoms) ⊙ (1 − frozenEntries),
- * i.e. the initialisation plus a combination of the training atoms (SPEC §4), with the entries that
+ * i.e. the initialisation plus a combination of the training atoms (docs/model.md#training), with the entries that
  * `freeze: entries` held fixed masked out. Nothing d-dimensional beyond the inputs is stored; see
  * `materialize` (engine/weights.ts) for the dense matrix.
  */
@@ -36,7 +36,7 @@ export interface TrainState {
   final: boolean;
   /** pre-activations ⟨w_r, atom_a⟩ on the training atoms (2m × A) */
   preacts: Float64Array;
-  /** C with W⁽ᵗ⁾ = W⁽⁰⁾ + C·Z over the training atoms Z (2m × A): SPEC §4's γ and ρ, before normalisation */
+  /** C with W⁽ᵗ⁾ = W⁽⁰⁾ + C·Z over the training atoms Z (2m × A): the γ and ρ of docs/model.md#training, before normalisation */
   coefficients: Float64Array;
   /** ⟨w_r, v⟩ for each of `count` probe vectors (count × d, row-major): 2m × count */
   project(vectors: Float64Array, count: number): Float64Array;

@@ -14,7 +14,7 @@ import type { Phase } from '../study/types.js';
 
 export { phases, type Phase } from '../study/types.js';
 
-/** One checkpoint of one run: SPEC §4's measures at step `step`. */
+/** One checkpoint of one run: the measures of docs/model.md#measures at step `step`. */
 export interface Checkpoint {
   step: number;
   trainLoss: number;
@@ -77,7 +77,7 @@ export function experimentData(c: ExperimentConfig) {
 }
 
 /**
- * Upstream on Task 1, then transfer and scratch on Task 2 from a paired initialisation (SPEC §1–4).
+ * Upstream on Task 1, then transfer and scratch on Task 2 from a paired initialisation (docs/model.md#transfer).
  * Each test set is drawn when its task is trained, so only one is held at a time; the data are the same
  * as `experimentData`'s, stream for stream.
  */

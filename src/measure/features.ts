@@ -1,7 +1,7 @@
 import type { SyntheticDataset } from '../data/dataset.js';
 import type { TrainState } from '../engine/types.js';
 
-/** Feature learning of one group of filters (SPEC §4). `pos`/`neg`: class j = +1 / −1. */
+/** Feature learning of one group of filters (docs/model.md#measures). `pos`/`neg`: class j = +1 / −1. */
 export interface GroupMeasures {
   /** number of filters in the group per class */
   filters: number;

@@ -2,7 +2,7 @@ import type { Dataset } from '../data/dataset.js';
 import { logistic, logisticDeriv } from '../util/math.js';
 
 /**
- * The two-layer ReLU CNN of SPEC §2, written over pre-activations: G[r·A + a] = ⟨w_r, atom_a⟩ for the
+ * The two-layer ReLU CNN of docs/model.md#network, written over pre-activations: G[r·A + a] = ⟨w_r, atom_a⟩ for the
  * 2m filters (rows 0…m−1: class +1, rows m…2m−1: class −1). Every engine computes G its own way;
  * the network itself is this file.
  *   f(W, x_i) = (1/m) Σ_r Σ_q [σ(c_iq·G[r, a_iq]) − σ(c_iq·G[m+r, a_iq])],  σ = ReLU.

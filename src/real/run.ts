@@ -45,7 +45,7 @@ function summary(t: ImageTask): TaskSummary {
 }
 
 /**
- * The real-data transfer study (docs/model.md, real images): train upstream on task 1; initialise the downstream network fresh,
+ * The real-data transfer study (docs/model.md#real-images): train upstream on task 1; initialise the downstream network fresh,
  * inherit parts of the upstream network into a copy of that initialisation, and train both (transfer and
  * scratch) on task 2 with the same minibatch order. A pure function of the config (and the data files).
  */

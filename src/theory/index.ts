@@ -17,7 +17,7 @@ export interface TheoryConstants {
   bayesTolerance: number;
 }
 
-/** c fitted on the SPEC §6 scratch anchors (errors 0.08–0.16); gamma0 = 0 is the theory's own threshold. */
+/** c fitted on the presets' scratch errors (0.08–0.16, docs/model.md#presets); gamma0 = 0 is the theory's own threshold. */
 export const defaultConstants: TheoryConstants = { c: 1.55, gamma0: 0, bayesTolerance: 0.01 };
 
 /** The predicted or observed sign of transfer. */

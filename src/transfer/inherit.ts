@@ -5,7 +5,7 @@ import type { Rng } from '../util/rng.js';
 import type { FilterStrategy } from './strategies.js';
 
 
-/** The downstream initialisation of SPEC §3 and a record of what was inherited. */
+/** The downstream initialisation of docs/model.md#transfer and a record of what was inherited. */
 export interface WeightInheritance {
   /** downstream initial weights [2, m, d] */
   W: Float64Array;
@@ -21,7 +21,7 @@ export interface WeightInheritance {
 /**
  * Copy an α-proportion of the upstream weights into a fresh initialisation. Per class j, k = round(α·m)
  * filters (`random`: uniformly without replacement; `first`: 0…k−1), or each scalar with probability α
- * (`entries`). Rounding is half-to-even, as in the NumPy peer. Factored upstream weights (the
+ * (`entries`). Rounding is half-to-even (Python's round, as in the NumPy peer bench/peers/synthetic_numpy.py). Factored upstream weights (the
  * coefficient engine's) are formed in ℝ^d only where they are copied: k rows, k·A₁·d multiply-adds —
  * cheaper than carrying the upstream atoms into every downstream inner product (docs/architecture.md).
  */

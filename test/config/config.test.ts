@@ -30,7 +30,7 @@ describe('config keys (issue 2 contract)', () => {
     for (const k of required) expect(experimentKeys).toContain(k);
   });
 
-  it('presets hold the settings of SPEC §6', () => {
+  it('presets hold the settings of docs/model.md#presets', () => {
     const pos = presetConfig(presets.find((p) => p.name === 'positive-transfer')!);
     expect(pos).toMatchObject({ d: 2000, n1: 200, n2: 40, nTest: 2000, m: 20, sigmaP1: 1, sigmaP2: 1, sigma0: 0.01, lr: 1, steps: 300, alpha: 0.5, labelNoise: 0, uNorm: 2, v1Norm: 2, v2Norm: 1 });
     const neg = presetConfig(presets.find((p) => p.name === 'negative-transfer')!);

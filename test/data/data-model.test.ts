@@ -10,7 +10,7 @@ import { Rng } from '../../src/util/rng.js';
 const cfg = (o: Partial<ExperimentConfig>): ExperimentConfig => ({ ...defaultConfig, ...o });
 const norm = (v: Float64Array) => Math.sqrt(dot(v, 0, v, 0, v.length));
 
-describe('direction frame (SPEC §1)', () => {
+describe('direction frame (docs/model.md#directions)', () => {
   for (const basis of ['random', 'canonical'] as const) {
     it(`${basis}: u ⟂ v₁, u ⟂ v₂, cos(v₁, v₂) = vCos, norms as configured`, () => {
       const c = cfg({ d: 50, uNorm: 1.5, v1Norm: 2, v2Norm: 0.7, vCos: 0.3, basis, seed: 7 });
@@ -39,7 +39,7 @@ describe('direction frame (SPEC §1)', () => {
   });
 });
 
-describe('task sampling (SPEC §1)', () => {
+describe('task sampling (docs/model.md#samples)', () => {
   const c = cfg({ d: 40, uNorm: 1, v1Norm: 1.5, v2Norm: 2, sigmaP1: 0.8, patches: 3, seed: 3 });
   const frame = makeFrame(c);
   const task = makeTask(frame, c, 2);

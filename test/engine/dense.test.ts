@@ -9,7 +9,7 @@ import { logistic, logisticDeriv } from '../../src/util/math.js';
 import { Rng } from '../../src/util/rng.js';
 import { relDiff } from '../helpers/numeric.js';
 
-/** Plain GD straight from SPEC §2: per sample, per patch, per filter, in ℝ^d, no atom dictionary. */
+/** Plain GD straight from docs/model.md#training: per sample, per patch, per filter, in ℝ^d, no atom dictionary. */
 function plainGD(X: Float64Array, y: Float64Array, n: number, P: number, d: number, W0: Float64Array, m: number, lr: number, steps: number) {
   const W = Float64Array.from(W0);
   const losses: number[] = [];

@@ -74,7 +74,7 @@ describe('runExperiment', () => {
   });
 });
 
-describe('SPEC §6 regimes over several seeds', () => {
+describe('the regimes of docs/model.md#presets over several seeds', () => {
   const seeds = [0, 1, 2];
   it('positive-transfer: transfer clearly better than scratch', () => {
     for (const seed of seeds) {

@@ -26,7 +26,7 @@ describe('Γ criterion (docs/theory.md)', () => {
     expect(p.regime).toBe('positive');
   });
 
-  it('predicts the SPEC §6 regimes and their error ranges', () => {
+  it('predicts the regimes of docs/model.md#presets and their error ranges', () => {
     const pos = predict(preset('positive-transfer'));
     expect(pos.predictedScratchError).toBeGreaterThan(0.12);
     expect(pos.predictedScratchError).toBeLessThan(0.17);

@@ -8,7 +8,7 @@ const d = 6;
 const upstream = Float64Array.from({ length: 2 * m * d }, (_, e) => 1000 + e);
 const fresh = Float64Array.from({ length: 2 * m * d }, (_, e) => -1 - e);
 
-describe('inheritance (SPEC §3)', () => {
+describe('inheritance (docs/model.md#transfer)', () => {
   it('random: k = round(α·m) whole filters per class, the rest fresh', () => {
     const inh = inherit(upstream, fresh, m, d, 0.35, 'random', new Rng(1, 'inherit'));
     const k = roundHalfEven(3.5);

@@ -64,7 +64,7 @@ export function resnet(classes: number, width: number): LayerSpec[] {
 /**
  * The theory's two-layer ReLU CNN on image patches: m filters per class over non-overlapping patch×patch
  * patches, F_j(x) = (1/m) Σ_r Σ_q σ(⟨w_{j,r}, x_q⟩), and a fixed second layer (the class sums) that never
- * trains. No biases, as in the model of SPEC §2; softmax cross-entropy generalises the logistic loss.
+ * trains. No biases, as in docs/model.md#network; softmax cross-entropy generalises the logistic loss.
  */
 export function twoLayer(classes: number, m: number, patch: number): LayerSpec[] {
   const fixed = new Float64Array(classes * classes * m);

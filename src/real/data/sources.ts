@@ -25,7 +25,7 @@ interface Builtin {
   scale: number;
 }
 
-/** The image datasets shipped inside npm packages (SPEC §7): 28×28 grayscale, ten classes each. */
+/** The image datasets shipped inside npm packages (docs/model.md#real-images): 28×28 grayscale, ten classes each. */
 export const builtinDatasets: Record<string, Builtin> = {
   mnist: {
     pkg: 'mnist',
