@@ -31,12 +31,13 @@ const INLINE = -1;
 const MAX_CALL = 16;
 
 /**
- * The helper's loop (CommonJS, run with `eval`). Messages on `port` (attach an instance, register a program)
+ * The helper's loop, run with `eval`: it reaches worker_threads through process.getBuiltinModule, which works
+ * whether the eval'd code is read as CommonJS or, when the parent runs with --input-type=module, as ESM. Messages on `port` (attach an instance, register a program)
  * are posted before the command that needs them but may arrive after it, so it reads them until it has what
  * the command names.
  */
 const helperSource = `
-const { receiveMessageOnPort, workerData } = require('node:worker_threads');
+const { receiveMessageOnPort, workerData } = process.getBuiltinModule('node:worker_threads');
 const { control, args, port } = workerData;
 const c = new Int32Array(control);
 const a = new Float64Array(args);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -164,5 +165,14 @@ describe('WebAssembly runtime (src/wasm)', () => {
       // the caller's own failure is the one reported
       expect(() => pool.run(backend.instance, [bad, good])).toThrow(/^memory access out of bounds/);
     });
+  });
+
+  it('starts its helpers in a process whose eval code is ES modules (node --input-type=module)', () => {
+    const script = `const { real } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'internals.js')).href)});
+const r = real.benchCnn({ threads: 2, images: 128, epochs: 1 });
+console.log(r.threads, r.imagesPerSecond > 0);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('2 true');
   });
 });
