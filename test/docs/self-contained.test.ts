@@ -53,4 +53,13 @@ describe('self-contained docs', () => {
     expect(cited.size).toBeGreaterThan(3);
     expect([...cited].filter((a) => !anchors.has(a))).toEqual([]);
   });
+
+  it('every file of the repository the docs name exists', () => {
+    const named = /\b(?:src|test|bench|web|assembly|examples)\/[A-Za-z0-9_./-]+\.(?:ts|mjs|js|py|yaml)\b/g;
+    const docs = scanned.filter((f) => f.endsWith('.md'));
+    const missing = docs.flatMap((f) =>
+      [...readFileSync(join(repoRoot, f), 'utf8').matchAll(named)].map((m) => m[0]).filter((p) => !p.includes('NAME') && !existsSync(join(repoRoot, p))).map((p) => `${f}: ${p}`),
+    );
+    expect(missing).toEqual([]);
+  });
 });
