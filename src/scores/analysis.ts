@@ -1,5 +1,5 @@
 import { checkFeatures, checkLabels, type Matrix } from './input.js';
-import { gramOfColumns, gramOfRows, symmetricEigen } from './linalg.js';
+import { gramOfColumns, gramOfRows, logDetSpd, pivotedCholesky, symmetricEigen } from './linalg.js';
 import { log1p } from '../util/detmath.js';
 
 /**
@@ -36,6 +36,9 @@ export class FeatureAnalysis {
   /** true when N > D: the Gram matrices are D × D (FᵀF), else N × N (FFᵀ) */
   readonly primal: boolean;
   private gramCache?: Float64Array;
+  /** the classes' Gram matrices, kept from the sum that made the primal Gram when they are no larger than 4× F */
+  private classGrams?: Float64Array[];
+  private coreCache?: GramCore[];
   private centredCache?: Spectrum;
   private rawCache?: Spectrum;
 
@@ -56,10 +59,51 @@ export class FeatureAnalysis {
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.centred[i * d + j] -= this.mean[j];
   }
 
-  /** The Gram matrix of the centred features: ZᵀZ (D × D) on the primal side, ZZᵀ (N × N) otherwise. */
+  /**
+   * The Gram matrix of the centred features: ZᵀZ (D × D) on the primal side, the sum of the classes' ZₖᵀZₖ in
+   * class order (TransRate needs each); ZZᵀ (N × N) otherwise, whose diagonal blocks are the classes' ZₖZₖᵀ.
+   */
   get gram(): Float64Array {
-    this.gramCache ??= this.primal ? gramOfColumns(this.centred, this.n, this.d) : gramOfRows(this.centred, this.n, this.d);
-    return this.gramCache;
+    if (this.gramCache) return this.gramCache;
+    const { n, d } = this;
+    if (!this.primal) {
+      this.gramCache = gramOfRows(this.centred, n, d);
+      return this.gramCache;
+    }
+    const sum = new Float64Array(d * d);
+    const keep = this.classes * d * d <= 4 * n * d;
+    const grams: Float64Array[] = [];
+    for (let k = 0; k < this.classes; k++) {
+      const g = this.classGram(k);
+      for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      if (keep) grams.push(g);
+    }
+    this.classGrams = keep ? grams : undefined;
+    this.gramCache = sum;
+    return sum;
+  }
+
+  /** The Gram matrix of class k's centred rows Zₖ: ZₖᵀZₖ (D × D) on the primal side, ZₖZₖᵀ (nₖ × nₖ) otherwise. */
+  private classGram(k: number): Float64Array {
+    const { d } = this;
+    const nk = this.counts[k];
+    if (this.primal) return gramOfColumns(this.classRows(k), nk, d);
+    const members: number[] = [];
+    this.labels.forEach((v, i) => v === k && members.push(i));
+    const g = new Float64Array(nk * nk);
+    const whole = this.gram;
+    for (let a = 0; a < nk; a++) for (let b = 0; b < nk; b++) g[a * nk + b] = whole[members[a] * this.n + members[b]];
+    return g;
+  }
+
+  /** Per class, the rank-revealing Cholesky core of its Gram matrix (see gramCore). */
+  classCores(): GramCore[] {
+    if (!this.coreCache) {
+      const size = (k: number) => (this.primal ? this.d : this.counts[k]);
+      this.coreCache = Array.from(this.counts, (nk, k) => gramCore(this.classGrams?.[k] ?? this.classGram(k), size(k), nk, this.d));
+      this.classGrams = undefined;
+    }
+    return this.coreCache;
   }
 
   /** The spectrum of the centred features Z = F − 1·meanᵀ. */
@@ -98,28 +142,9 @@ export class FeatureAnalysis {
     return out;
   }
 
-  /**
-   * ½·log det(I + ZₖᵀZₖ/(nₖ·ε)) for the centred rows Zₖ of class k (the coding rate of TransRate), from the
-   * smaller of the two Gram matrices of Zₖ (the determinants are equal): min(nₖ, D)³ work.
-   */
+  /** ½·log det(I + ZₖᵀZₖ/(nₖ·ε)) for the centred rows Zₖ of class k: the coding rate of TransRate. */
   classCodingRate(k: number, eps: number): number {
-    const { d } = this;
-    const nk = this.counts[k];
-    let g: Float64Array;
-    let m: number;
-    if (!this.primal) {
-      // the class's block of the N × N Gram matrix
-      const members: number[] = [];
-      this.labels.forEach((v, i) => v === k && members.push(i));
-      m = nk;
-      g = new Float64Array(m * m);
-      for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) g[a * m + b] = this.gram[members[a] * this.n + members[b]];
-    } else {
-      const rows = this.classRows(k);
-      m = Math.min(nk, d);
-      g = nk <= d ? gramOfRows(rows, nk, d) : gramOfColumns(rows, nk, d);
-    }
-    return codingRateOfGram(g, m, nk, d, eps);
+    return codingRateOfCore(this.classCores()[k], this.counts[k], eps);
   }
 
   private spectrum(gram: Float64Array, block: Float64Array): Spectrum {
@@ -161,15 +186,40 @@ export class FeatureAnalysis {
 }
 
 /**
- * ½·log det(I + G/(n·ε)) for the m × m Gram matrix G of n samples of dimension d, from G's eigenvalues with the
- * null ones (the rank rule of {@link Spectrum}) set to 0. Not by Cholesky: at feature scales of 10⁶ and more,
- * rounding noise in a rank-deficient G (dead or collinear units) exceeds n·ε and would count as coded
- * directions (or make I + G/(n·ε) indefinite).
+ * The Gram matrix G (m × m) of n samples of dimension d, reduced to what its coding rates need: a
+ * rank-revealing Cholesky factor G ≈ L·Lᵀ of r columns, pivots at most max(n, d)·2⁻⁵²·trace(G) counting as
+ * zero (the rounding noise of a rank-deficient G: dead or collinear units), and the core LᵀL (r × r), or G
+ * itself when r = m. Then log det(I + G/(n·ε)) = log det(I + core/(n·ε)) (Sylvester). Not a plain Cholesky of
+ * I + G/(n·ε): at feature scales of 10⁶ and more the noise exceeds n·ε and would count as coded directions,
+ * or make the matrix indefinite.
  */
+export interface GramCore {
+  core: Float64Array;
+  rank: number;
+}
+
+export function gramCore(g: Float64Array, m: number, n: number, d: number): GramCore {
+  let trace = 0;
+  for (let i = 0; i < m; i++) trace += g[i * m + i];
+  const { l, rank } = pivotedCholesky(g, m, Math.max(n, d) * EPS * trace);
+  if (rank === m) return { core: g, rank };
+  const factor = new Float64Array(m * rank);
+  for (let i = 0; i < m; i++) factor.set(l.subarray(i * m, i * m + rank), i * rank);
+  return { core: gramOfColumns(factor, m, rank), rank };
+}
+
+/** ½·log det(I + LᵀL/(n·ε)) for the core of a Gram matrix of n samples. */
+export function codingRateOfCore({ core, rank }: GramCore, n: number, eps: number): number {
+  const a = new Float64Array(rank * rank);
+  const scale = 1 / (n * eps);
+  for (let i = 0; i < a.length; i++) a[i] = core[i] * scale;
+  for (let i = 0; i < rank; i++) a[i * rank + i] += 1;
+  return logDetSpd(a, rank) / 2;
+}
+
+/** ½·log det(I + G/(n·ε)) for the m × m Gram matrix G of n samples of dimension d (see gramCore). */
 export function codingRateOfGram(g: Float64Array, m: number, n: number, d: number, eps: number): number {
-  const values = symmetricEigen(g, m).values;
-  const floor = nullFloor(values, n, d);
-  return codingRateOfSpectrum(values.map((v) => (v > floor ? v : 0)), n, eps);
+  return codingRateOfCore(gramCore(g, m, n, d), n, eps);
 }
 
 /** Eigenvalues of a Gram matrix of an n × d matrix at most this are numerically zero (NumPy's matrix_rank rule). */

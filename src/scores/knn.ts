@@ -1,4 +1,4 @@
-import { gemmABt } from '../kernels/gemm.js';
+import { rowProducts } from '../kernels/products.js';
 import { FeatureAnalysis } from './analysis.js';
 import { checkCount, type Matrix } from './input.js';
 
@@ -26,8 +26,8 @@ export function knnQueries(n: number, queries = KNN_QUERIES): Int32Array {
  * Higher is better. Exact for N ≤ `queries`; above, measured on `queries` evenly spaced samples (each still
  * searched against all N).
  *
- * Cost: Q·N·D multiply-adds (distances through ‖a‖² − 2a·b on the centred features) and Q·N·k comparisons;
- * N = 10⁴, D = 512, Q = 1000: about 3 s.
+ * Cost: Q·N·D multiply-adds (distances through ‖a‖² − 2a·b on the centred features, by the SIMD kernels where
+ * WebAssembly has them) and Q·N·k comparisons.
  */
 export function knnOf(a: FeatureAnalysis, opts: KnnOptions = {}): number {
   const { n, d, centred: z, labels: y, classes } = a;
@@ -42,6 +42,7 @@ export function knnOf(a: FeatureAnalysis, opts: KnnOptions = {}): number {
   const block = 64;
   const rows = new Float64Array(block * d);
   const dots = new Float64Array(block * n);
+  const products = rowProducts(z, n, d, block); // the WebAssembly kernels where available: the same bits
   const bestKey = new Float64Array(k);
   const bestAt = new Int32Array(k);
   const votes = new Int32Array(classes);
@@ -49,7 +50,7 @@ export function knnOf(a: FeatureAnalysis, opts: KnnOptions = {}): number {
   for (let q0 = 0; q0 < picks.length; q0 += block) {
     const b = Math.min(block, picks.length - q0);
     for (let r = 0; r < b; r++) rows.set(z.subarray(picks[q0 + r] * d, (picks[q0 + r] + 1) * d), r * d);
-    gemmABt(rows, b, z, n, d, dots);
+    products.multiply(rows, b, dots);
     for (let r = 0; r < b; r++) {
       const self = picks[q0 + r];
       // the k smallest ‖zⱼ‖² − 2·zᵢ·zⱼ (the distance up to ‖zᵢ‖²), in order, by insertion

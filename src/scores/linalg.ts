@@ -1,10 +1,11 @@
 import { gemmABt } from '../kernels/gemm.js';
+import { log } from '../util/detmath.js';
 
 /**
- * The dense float64 linear algebra the transferability scores need, by hand: Gram matrices and a symmetric
- * eigensolver that returns eigenvalues and the eigenvectors' inner products with a few given vectors.
- * Matrices are row-major Float64Arrays. Only IEEE-exact operations and √: the same bits on every JavaScript
- * engine.
+ * The dense float64 linear algebra the transferability scores need, by hand: Gram matrices, a symmetric
+ * eigensolver that returns eigenvalues and the eigenvectors' inner products with a few given vectors, and
+ * (rank-revealing) Cholesky factorisations. Matrices are row-major Float64Arrays. Only IEEE-exact operations,
+ * √ and the project's deterministic log: the same bits on every JavaScript engine.
  */
 
 const EPS = 2 ** -52;
@@ -227,4 +228,59 @@ function sortAscending(d: Float64Array, P: Float64Array, c: number): SymmetricEi
     projected.set(P.subarray(from * c, (from + 1) * c), to * c);
   });
   return { values, projected };
+}
+
+/**
+ * A rank-revealing Cholesky factorisation of a symmetric positive semi-definite m × m matrix G: G ≈ L·Lᵀ with
+ * L of r columns (row i of L, in G's order, at l[i·m … i·m + r)), pivoting on the largest remaining diagonal
+ * entry (the first on ties) and stopping once it is at most `floor` (what remains is rounding noise or below
+ * the caller's resolution). Cost about m·r² multiply-adds.
+ */
+export function pivotedCholesky(g: Float64Array, m: number, floor: number): { l: Float64Array; rank: number } {
+  const l = new Float64Array(m * m);
+  const diag = new Float64Array(m);
+  for (let i = 0; i < m; i++) diag[i] = g[i * m + i];
+  const perm = Int32Array.from({ length: m }, (_, i) => i);
+  let rank = 0;
+  for (; rank < m; rank++) {
+    let p = rank;
+    for (let i = rank + 1; i < m; i++) if (diag[perm[i]] > diag[perm[p]]) p = i;
+    const pivot = diag[perm[p]];
+    if (!(pivot > floor)) break;
+    [perm[rank], perm[p]] = [perm[p], perm[rank]];
+    const pk = perm[rank];
+    const lkk = Math.sqrt(pivot);
+    l[pk * m + rank] = lkk;
+    for (let i = rank + 1; i < m; i++) {
+      const pi = perm[i];
+      let s = g[pi * m + pk];
+      for (let j = 0; j < rank; j++) s -= l[pi * m + j] * l[pk * m + j];
+      const lik = s / lkk;
+      l[pi * m + rank] = lik;
+      diag[pi] -= lik * lik;
+    }
+  }
+  return { l, rank };
+}
+
+/** log det M of a symmetric positive definite m × m matrix by Cholesky (m³/3 multiply-adds). */
+export function logDetSpd(M: Float64Array, m: number): number {
+  const L = Float64Array.from(M);
+  let logdet = 0;
+  for (let j = 0; j < m; j++) {
+    const rj = j * m;
+    let s = L[rj + j];
+    for (let k = 0; k < j; k++) s -= L[rj + k] * L[rj + k];
+    if (!(s > 0)) throw new Error(`logDetSpd: the matrix is not positive definite (pivot ${j} is ${s})`);
+    const ljj = Math.sqrt(s);
+    L[rj + j] = ljj;
+    logdet += 2 * log(ljj);
+    for (let i = j + 1; i < m; i++) {
+      const ri = i * m;
+      let t = L[ri + j];
+      for (let k = 0; k < j; k++) t -= L[ri + k] * L[rj + k];
+      L[ri + j] = t / ljj;
+    }
+  }
+  return logdet;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gramOfColumns, gramOfRows, hypot, symmetricEigen } from '../../src/scores/linalg.js';
+import { codingRateOfGram, codingRateOfSpectrum } from '../../src/scores/analysis.js';
+import { gramOfColumns, gramOfRows, hypot, logDetSpd, pivotedCholesky, symmetricEigen } from '../../src/scores/linalg.js';
 import { Rng } from '../../src/util/rng.js';
 import { relDiff } from '../helpers/numeric.js';
 
@@ -106,6 +107,59 @@ describe('symmetricEigen', () => {
     const r2 = symmetricEigen(a, 40, b, 2);
     expect(Buffer.from(r1.values.buffer).equals(Buffer.from(r2.values.buffer))).toBe(true);
     expect(Buffer.from(r1.projected.buffer).equals(Buffer.from(r2.projected.buffer))).toBe(true);
+  });
+});
+
+describe('Cholesky factorisations and coding rates', () => {
+  const rng = new Rng(11, 'chol');
+  const lowRank = (m: number, r: number, scale = 1) => {
+    const b = Float64Array.from({ length: m * r }, () => scale * rng.normal());
+    return gramOfRows(b, m, r);
+  };
+
+  it('pivotedCholesky finds the rank of a PSD matrix and reproduces it', () => {
+    for (const [m, r] of [
+      [12, 12],
+      [12, 5],
+      [30, 1],
+      [8, 0],
+    ]) {
+      const g = r === 0 ? new Float64Array(m * m) : lowRank(m, r);
+      let trace = 0;
+      for (let i = 0; i < m; i++) trace += g[i * m + i];
+      const { l, rank } = pivotedCholesky(g, m, m * 2 ** -52 * trace);
+      expect(rank).toBe(r);
+      let err = 0;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < m; j++) {
+          let s = 0;
+          for (let k = 0; k < rank; k++) s += l[i * m + k] * l[j * m + k];
+          err = Math.max(err, Math.abs(s - g[i * m + j]));
+        }
+      }
+      expect(err).toBeLessThanOrEqual(1e-12 * Math.max(trace, 1));
+    }
+  });
+
+  it('logDetSpd equals the sum of the log-eigenvalues and refuses an indefinite matrix', () => {
+    const g = lowRank(20, 30);
+    const logs = symmetricEigen(g, 20).values.reduce((s, v) => s + Math.log(v), 0);
+    expect(Math.abs(logDetSpd(g, 20) - logs) / Math.abs(logs)).toBeLessThan(1e-13);
+    expect(() => logDetSpd(new Float64Array([1, 2, 2, 1]), 2)).toThrow(/not positive definite/);
+  });
+
+  it('the coding rate by pivoted Cholesky equals the one from the eigenvalues (full rank and rank-deficient)', () => {
+    for (const [m, r, n] of [
+      [16, 16, 40],
+      [16, 6, 40],
+      [25, 25, 25],
+    ]) {
+      const g = lowRank(m, r);
+      const values = symmetricEigen(g, m).values;
+      const top = values[m - 1];
+      const plain = codingRateOfSpectrum(values.map((v) => (v > m * 2 ** -52 * top * 16 ? v : 0)), n, 1e-4);
+      expect(Math.abs(codingRateOfGram(g, m, n, m, 1e-4) - plain) / plain).toBeLessThan(1e-12);
+    }
   });
 });
 
