@@ -68,10 +68,10 @@ export interface SymmetricEigen {
  * the eigenvectors U unless asked (B = I). Householder reduction to tridiagonal form, then implicit symmetric
  * QR steps with Wilkinson shifts (Golub & Van Loan, Matrix Computations, §8.3), both applied to B as they go.
  *
- * Cost: about n³ multiply-adds for the reduction (n = 512: ~0.2 s), plus O(n²) for the eigenvalues and
- * ~6·c·n² for the projection; memory n² + n·c. Eigenvalues are accurate to a few ulps of ‖A‖ (backward
- * stable), so eigenvalues below ‖A‖·2⁻⁵² are noise: callers decide what counts as zero. A must be symmetric
- * (it is read in full, not symmetrised).
+ * Cost: about (2/3)·n³ multiply-adds for the reduction (n = 512: a few tenths of a second; n = 2000: about
+ * 10 s), O(n²) for the eigenvalues, ~6·c·n² for the projection; memory n² + n·c. Meant for n up to a few
+ * thousand (unblocked: a LAPACK-style blocked reduction would be the next step beyond). Eigenvalues are accurate to a few ulps of ‖A‖ (backward stable), so eigenvalues below ‖A‖·2⁻⁵²
+ * are noise: callers decide what counts as zero. Only the lower triangle of A is read (A is symmetric).
  */
 export function symmetricEigen(a: Float64Array, n: number, b?: Float64Array, c = 0): SymmetricEigen {
   if (a.length !== n * n) throw new RangeError(`symmetricEigen: ${a.length} values for a ${n} × ${n} matrix`);
@@ -86,52 +86,71 @@ export function symmetricEigen(a: Float64Array, n: number, b?: Float64Array, c =
 }
 
 /**
- * Householder tridiagonalisation in place: on return d is the diagonal and e the off-diagonal of T = QᵀAQ,
- * and P ← QᵀP. Step k reflects row k's entries right of the diagonal onto one entry.
+ * Householder tridiagonalisation in place, on the lower triangle only: on return d is the diagonal and e the
+ * off-diagonal of T = QᵀAQ, and P ← QᵀP. Step k reflects column k's entries below the diagonal onto one entry.
+ * Each step's rank-2 update is applied lazily, in the same pass over the lower triangle as the next step's
+ * product A₂₂·v: one sweep of memory per step instead of two (the matrix outgrows the caches from n ≈ 500).
  */
 function tridiagonalize(A: Float64Array, n: number, d: Float64Array, e: Float64Array, P: Float64Array, c: number) {
-  const v = new Float64Array(n);
-  const w = new Float64Array(n);
+  let v = new Float64Array(n);
+  let w = new Float64Array(n);
+  // the pending update A ← A − vp·wpᵀ − wp·vpᵀ of the previous step (on indices ≥ its m0); none at first
+  let vp = new Float64Array(n);
+  let wp = new Float64Array(n);
   const pw = new Float64Array(c);
   for (let k = 0; k + 2 < n; k++) {
     const m0 = k + 1; // the reflector acts on indices m0…n−1
-    const row = k * n;
-    d[k] = A[row + k];
+    for (let i = k; i < n; i++) A[i * n + k] -= vp[i] * wp[k] + wp[i] * vp[k]; // column k, brought up to date
+    d[k] = A[k * n + k];
     let scale = 0;
-    for (let i = m0; i < n; i++) scale = Math.max(scale, Math.abs(A[row + i]));
-    if (scale === 0) {
+    for (let i = m0; i < n; i++) scale = Math.max(scale, Math.abs(A[i * n + k]));
+    v.fill(0);
+    w.fill(0);
+    if (scale > 0) {
+      let ss = 0;
+      for (let i = m0; i < n; i++) {
+        v[i] = A[i * n + k] / scale;
+        ss += v[i] * v[i];
+      }
+      const norm = Math.sqrt(ss);
+      const alpha = v[m0] > 0 ? -norm : norm; // x ↦ alpha·e₁, sign chosen so v₀ = x₀ − alpha does not cancel
+      e[k] = alpha * scale;
+      v[m0] -= alpha;
+    } else {
       e[k] = 0;
-      continue;
     }
-    let ss = 0;
+    // One pass over the trailing lower triangle: apply the pending update, and sum A₂₂·v (each stored entry
+    // serves row i and, by symmetry, row j).
     for (let i = m0; i < n; i++) {
-      v[i] = A[row + i] / scale;
-      ss += v[i] * v[i];
+      const r = i * n;
+      const vi = v[i];
+      const vpi = vp[i];
+      const wpi = wp[i];
+      let s = 0;
+      for (let j = m0; j <= i; j++) {
+        const a = A[r + j] - (vpi * wp[j] + wpi * vp[j]);
+        A[r + j] = a;
+        s += a * v[j];
+        if (j < i) w[j] += a * vi;
+      }
+      w[i] += s;
     }
-    const norm = Math.sqrt(ss);
-    const alpha = v[m0] > 0 ? -norm : norm; // x ↦ alpha·e₁, sign chosen so v₀ = x₀ − alpha does not cancel
-    e[k] = alpha * scale;
-    v[m0] -= alpha;
+    if (scale === 0) {
+      vp.fill(0);
+      wp.fill(0);
+      continue; // nothing to reflect: no update pending
+    }
     let vv = 0;
     for (let i = m0; i < n; i++) vv += v[i] * v[i];
     const beta = 2 / vv;
-    // w = β·A₂₂v − (β²/2)(vᵀA₂₂v)·v, then A₂₂ ← A₂₂ − v·wᵀ − w·vᵀ  (= H·A₂₂·H with H = I − β·v·vᵀ)
+    // w = β·A₂₂v − (β²/2)(vᵀA₂₂v)·v; then A₂₂ ← A₂₂ − v·wᵀ − w·vᵀ (= H·A₂₂·H with H = I − β·v·vᵀ), pending
     let pv = 0;
     for (let i = m0; i < n; i++) {
-      let s = 0;
-      const r = i * n;
-      for (let j = m0; j < n; j++) s += A[r + j] * v[j];
-      w[i] = beta * s;
+      w[i] *= beta;
       pv += w[i] * v[i];
     }
     const half = (beta / 2) * pv;
     for (let i = m0; i < n; i++) w[i] -= half * v[i];
-    for (let i = m0; i < n; i++) {
-      const r = i * n;
-      const vi = v[i];
-      const wi = w[i];
-      for (let j = m0; j < n; j++) A[r + j] -= vi * w[j] + wi * v[j];
-    }
     if (c > 0) {
       // P ← H·P on rows m0…n−1
       pw.fill(0);
@@ -145,10 +164,16 @@ function tridiagonalize(A: Float64Array, n: number, d: Float64Array, e: Float64A
         if (vi !== 0) for (let j = 0; j < c; j++) P[i * c + j] -= vi * pw[j];
       }
     }
+    [vp, v] = [v, vp];
+    [wp, w] = [w, wp];
+  }
+  // the last 2 × 2 block, brought up to date
+  for (let i = Math.max(n - 2, 0); i < n; i++) {
+    for (let j = Math.max(n - 2, 0); j <= i; j++) A[i * n + j] -= vp[i] * wp[j] + wp[i] * vp[j];
   }
   if (n >= 2) {
     d[n - 2] = A[(n - 2) * n + n - 2];
-    e[n - 2] = A[(n - 2) * n + n - 1];
+    e[n - 2] = A[(n - 1) * n + n - 2];
   }
   if (n >= 1) d[n - 1] = A[n * n - 1];
 }
