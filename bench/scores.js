@@ -5,7 +5,7 @@
  * (each score alone, as its function computes it) and for transferScores (all of them, sharing the work), with
  * the ratio ours/NumPy, and checks that both give the same values (1e-6 relative).
  *
- * Options: --sizes N×D×C,… (default 1000×64×10,2000×2048×10,10000×512×10), --reps K (the best of K, default
+ * Options: --sizes N×D×C,… (default 1000×64×10,1000×2048×10,10000×512×10), --reps K (the best of K, default
  * 2; after a warm-up on a small case), --no-peer, --json (last line: the figures as JSON). Python:
  * $PARATRANSFER_PYTHON, else python3 (its BLAS uses every core; ours runs on the main thread, with the k-NN
  * products on up to 2).
@@ -44,7 +44,7 @@ function time(fn, reps) {
 
 export function run(args) {
   const flag = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
-  const sizes = flag('sizes', '1000x64x10,2000x2048x10,10000x512x10')
+  const sizes = flag('sizes', '1000x64x10,1000x2048x10,10000x512x10')
     .split(',')
     .map((s) => s.split(/[x×]/).map(Number));
   const python = process.env.PARATRANSFER_PYTHON ?? 'python3';
