@@ -5,6 +5,7 @@
  *   dense  dense engine on the positive-transfer preset vs the NumPy peer (bench/dense.js: --reps N, --threads N,
  *          --ts, --json)
  *   cnn    CNN engine training throughput vs the PyTorch peer (`paratransfer bench cnn`: --json, --repeat K, …)
+ *   scores transferability scores vs the NumPy peer (bench/scores.js: --sizes N×D×C,…, --reps K, --no-peer, --json)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,6 +19,10 @@ const benchmarks = {
     about: 'dense engine on the positive-transfer preset vs the NumPy peer',
     run: async (args) => (await import('./dense.js')).run(args),
   },
+  scores: {
+    about: 'transferability scores (LogME, H-score, TransRate, k-NN) vs the NumPy peer',
+    run: async (args) => (await import('./scores.js')).run(args),
+  },
   cnn: {
     about: 'CNN engine training throughput vs the PyTorch peer',
     run: (args) => {
@@ -30,8 +35,9 @@ const benchmarks = {
 };
 
 const args = process.argv.slice(2);
-// names are the words that are neither options nor option values (numbers)
-const named = args.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a));
+// names are the words that are neither options nor option values (numbers, or the word after a flag that takes one)
+const valueFlags = new Set(['--sizes', '--reps']);
+const named = args.filter((a, i) => !a.startsWith('-') && !/^\d+$/.test(a) && !valueFlags.has(args[i - 1]));
 const unknown = named.filter((n) => !(n in benchmarks));
 if (unknown.length) {
   const list = Object.entries(benchmarks).map(([n, b]) => `  ${n}: ${b.about}`);

@@ -57,6 +57,22 @@ export { LocalPoolQueue, InlineQueue, type JobQueue, type JobEvent } from './swe
 export { sweepTable, runRecords, runTable, aggregateTable, toCsv, toJson, type Table, type RunRecord } from './sweep/export.js';
 export { tInterval, type Interval } from './sweep/stats.js';
 
+// Transferability scores (docs/advisor.md): how well features, or a source head, fit a target task before training.
+export {
+  transferScores,
+  logme,
+  hscore,
+  transrate,
+  leep,
+  nce,
+  knnAccuracy,
+  ScoreInputError,
+  type ScoreInput,
+  type TransferScores,
+  type Matrix,
+  type KnnOptions,
+} from './scores/index.js';
+
 // Files and errors.
 export { readSafetensors, writeSafetensors, getTensor } from './io/safetensors.js';
 export { UserError, DivergenceError } from './util/errors.js';

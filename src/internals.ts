@@ -44,6 +44,7 @@ export { LocalPoolQueue, type JobQueue, type JobEvent } from './sweep/queue.js';
 export { SweepStore } from './sweep/store.js';
 export { runSweeps } from './sweep/run.js';
 export * as real from './real/internals.js';
+export * as scores from './scores/index.js';
 export { phases, type Phase, type Study, type AnyStudy, type StudyResult, type StudyRun, type StudyRunOptions, type RunProgress, type Measure, type ConfigFamily, type Preset as StudyPreset, type StudyPrediction, type StudyTheory, type FittedTheory, type TheoryObservation, type SummaryOptions } from './study/types.js';
 export * from './study/registry.js';
 export { checkedPredictor } from './study/prediction.js';

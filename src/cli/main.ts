@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Register>> = {
   ...Object.fromEntries(studies.map((s) => [s.command, async () => (await import('./study.js')).registerStudyCommand(s)])),
   presets: async () => (await import('./presets.js')).registerPresets,
   train: async () => (await import('./train.js')).registerTrain,
+  score: async () => (await import('./score.js')).registerScore,
   bench: async () => (await import('./bench.js')).registerBench,
   sweep: async () => (await import('./sweep.js')).registerSweep,
   worker: async () => (await import('./worker.js')).registerWorker,

@@ -9,8 +9,18 @@ import { writeFileAtomic } from './atomic.js';
  * and JAX users exchange weights in, and it cannot run code when loaded (unlike pickles).
  */
 
-export type SafetensorsDtype = 'F64' | 'F32' | 'I64' | 'I32' | 'I8' | 'U8';
-export type SafetensorsData = Float64Array | Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+export type SafetensorsDtype = 'F64' | 'F32' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8';
+export type SafetensorsData =
+  | Float64Array
+  | Float32Array
+  | BigInt64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | BigUint64Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array;
 
 export interface SafetensorsTensor {
   dtype: SafetensorsDtype;
@@ -30,7 +40,11 @@ const dtypes = {
   F32: Float32Array,
   I64: BigInt64Array,
   I32: Int32Array,
+  I16: Int16Array,
   I8: Int8Array,
+  U64: BigUint64Array,
+  U32: Uint32Array,
+  U16: Uint16Array,
   U8: Uint8Array,
 } as const;
 export const safetensorsDtypes = Object.keys(dtypes) as SafetensorsDtype[];
@@ -225,11 +239,11 @@ export function getTensor(file: SafetensorsFile, name: string): SafetensorsTenso
   return t;
 }
 
-/** The values as float64: F64 as is, F32 widened exactly, integers converted (I64 exact up to 2^53). */
+/** The values as float64: F64 as is, F32 widened exactly, integers converted (I64 and U64 exact up to 2^53). */
 export function tensorAsFloat64(t: SafetensorsTensor): Float64Array {
   if (t.data instanceof Float64Array) return t.data;
   const out = new Float64Array(t.data.length);
-  if (t.data instanceof BigInt64Array) {
+  if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) {
     for (let i = 0; i < out.length; i++) out[i] = Number(t.data[i]);
   } else {
     out.set(t.data);

@@ -28,7 +28,8 @@ export {
 } from './transfer/inherit.js';
 export { Model, inferShapes, type LayerSpec, type Param, type ImageShape } from './nn/net.js';
 export { compileShard, type Shard } from './nn/shard.js';
-export { Session, type ImageSet, type SessionOptions, type Evaluation } from './nn/session.js';
+export { Session, loadBatch, type ImageSet, type SessionOptions, type Evaluation } from './nn/session.js';
+export { extractFeatures, featureSites, type FeatureSite, type LayerFeatures, type NetworkFeatures, type FeatureOptions } from './features.js';
 export { Optimizer, type OptimizerConfig } from './nn/optim.js';
 export { plainBackend, wasmBackend, type Backend } from './nn/backend.js';
 export { serialRunner, threadedRunner, type Runner } from './nn/runner.js';

@@ -35,7 +35,11 @@ const samples: Record<string, { shape: number[]; data: SafetensorsData }> = {
   F32: { shape: [3], data: Float32Array.of(0.1, -3.25, 3.4e38) },
   I64: { shape: [2, 2], data: BigInt64Array.of(-(2n ** 63n), 2n ** 63n - 1n, 0n, -7n) },
   I32: { shape: [1, 3], data: Int32Array.of(-(2 ** 31), 2 ** 31 - 1, 5) },
+  I16: { shape: [3], data: Int16Array.of(-32768, 32767, 3) },
   I8: { shape: [4], data: Int8Array.of(-128, 127, -1, 0) },
+  U64: { shape: [2], data: BigUint64Array.of(2n ** 64n - 1n, 9n) },
+  U32: { shape: [2], data: Uint32Array.of(2 ** 32 - 1, 0) },
+  U16: { shape: [2], data: Uint16Array.of(65535, 1) },
   U8: { shape: [5], data: Uint8Array.of(0, 255, 1, 128, 7) },
 };
 
@@ -113,6 +117,10 @@ describe('safetensors round trip', () => {
       Float64Array.of(-1, 2 ** 53),
     );
     expect(tensorAsFloat64({ dtype: 'I8', shape: [2], data: Int8Array.of(-1, 1) })).toEqual(Float64Array.of(-1, 1));
+    expect(tensorAsFloat64({ dtype: 'U64', shape: [2], data: BigUint64Array.of(2n ** 64n - 1n, 4n) })).toEqual(
+      Float64Array.of(2 ** 64, 4),
+    );
+    expect(tensorAsFloat64({ dtype: 'U16', shape: [1], data: Uint16Array.of(65535) })).toEqual(Float64Array.of(65535));
     const f64 = Float64Array.of(3);
     expect(tensorAsFloat64({ dtype: 'F64', shape: [1], data: f64 })).toBe(f64);
   });
@@ -130,7 +138,7 @@ describe('safetensors: every corrupt file is a one-line UserError naming the fil
     ['invalid JSON', image(null, f64(2), '{"x": {"dtype": "F64",'), /header is not valid JSON/],
     ['invalid UTF-8', image(null, undefined, Uint8Array.of(0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d)), /not valid JSON/],
     ['JSON array', image([1, 2]), /header is not a JSON object/],
-    ['unknown dtype', image({ x: { ...ok, dtype: 'BF16' } }, f64(2)), /tensor "x": unsupported dtype "BF16" \(supported: F64, F32, I64, I32, I8, U8\)/],
+    ['unknown dtype', image({ x: { ...ok, dtype: 'BF16' } }, f64(2)), /tensor "x": unsupported dtype "BF16" \(supported: F64, F32, I64, I32, I16, I8, U64, U32, U16, U8\)/],
     ['missing dtype', image({ x: { shape: [2], data_offsets: [0, 16] } }, f64(2)), /unsupported dtype undefined/],
     ['shape not integers', image({ x: { ...ok, shape: [2.5] } }, f64(2)), /shape \[2.5\] is not a list of non-negative integers/],
     ['negative shape', image({ x: { ...ok, shape: [-2] } }, f64(2)), /is not a list of non-negative integers/],

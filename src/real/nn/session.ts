@@ -127,29 +127,35 @@ export class Session {
     return { loss: loss / data.count, accuracy: correct / data.count };
   }
 
-  /** Copy samples (order = null: in index order) into the shards' inputs (channel-major); pad with −1. */
+  /** Copy samples (order = null: in index order) into the shards' inputs; set the loss scale. */
   private fill(shards: Shard[], data: ImageSet, order: ArrayLike<number> | null, from: number, to: number, scale: number) {
-    const { c, h: hh, w } = data.shape;
-    const hw = hh * w;
-    const chw = c * hw;
-    const h: HeapArray = this.backend.heap.data;
     let i = from;
     for (const s of shards) {
-      const N = s.batch;
-      for (let n = 0; n < N; n++, i++) {
-        if (i < to) {
-          const at = order ? order[i] : i;
-          const src = at * chw;
-          for (let ch = 0; ch < c; ch++) {
-            h.set(data.x.subarray(src + ch * hw, src + (ch + 1) * hw), s.input + (ch * N + n) * hw);
-          }
-          h[s.labels + n] = data.y[at];
-        } else {
-          for (let ch = 0; ch < c; ch++) h.fill(0, s.input + (ch * N + n) * hw, s.input + (ch * N + n + 1) * hw);
-          h[s.labels + n] = -1;
-        }
-      }
-      h[s.scaleAt] = scale;
+      loadBatch(this.backend.heap.data, s, data, order, i, to);
+      this.backend.heap.data[s.scaleAt] = scale;
+      i += s.batch;
+    }
+  }
+}
+
+/**
+ * Copy samples order[from…to) (order = null: from…to in index order; at most the shard's batch) into a
+ * shard's input [C, N, H·W] and labels; pad the rest of the batch with zero images labelled −1.
+ */
+export function loadBatch(h: HeapArray, s: Shard, data: ImageSet, order: ArrayLike<number> | null, from: number, to: number): void {
+  const { c, h: hh, w } = data.shape;
+  const hw = hh * w;
+  const chw = c * hw;
+  const N = s.batch;
+  for (let n = 0, i = from; n < N; n++, i++) {
+    if (i < to) {
+      const at = order ? order[i] : i;
+      const src = at * chw;
+      for (let ch = 0; ch < c; ch++) h.set(data.x.subarray(src + ch * hw, src + (ch + 1) * hw), s.input + (ch * N + n) * hw);
+      h[s.labels + n] = data.y[at];
+    } else {
+      for (let ch = 0; ch < c; ch++) h.fill(0, s.input + (ch * N + n) * hw, s.input + (ch * N + n + 1) * hw);
+      h[s.labels + n] = -1;
     }
   }
 }

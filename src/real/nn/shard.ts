@@ -17,6 +17,11 @@ export interface Shard {
   losses: number;
   /** [K, N] */
   logits: number;
+  /**
+   * Per layer, the offset of its output [C, N, H·W] (flat layers: [C, N]). A ReLU fused into the convolution
+   * before it shares that convolution's buffer, which then holds the ReLU's output.
+   */
+  outputs: number[];
   forward: Op[];
   /** loss and gradients (empty for inference shards) */
   backward: Op[];
@@ -146,7 +151,7 @@ export function compileShard(model: Model, batch: number, opts: ShardOptions = {
   const scaleAt = heap.alloc(1);
   const losses = heap.alloc(N);
   const logits = val[val.length - 1];
-  const shard: Shard = { batch: N, input: inputAt, labels, scaleAt, losses, logits, forward: c.fwd, backward: [], grads, inputGrad: 0 };
+  const shard: Shard = { batch: N, input: inputAt, labels, scaleAt, losses, logits, outputs: val, forward: c.fwd, backward: [], grads, inputGrad: 0 };
   heap.data.fill(-1, labels, labels + N);
   if (!(opts.backward ?? true)) return shard;
 
