@@ -45,6 +45,9 @@ export const fewSeedsNote =
 /** Signed points of a gain (fractions × 100), e.g. "+9.10", "−1.07". */
 export const signedPoints = (x: number, digits = 2): string => `${x < 0 ? '−' : '+'}${Math.abs(100 * x).toFixed(digits)}`;
 
+/** "errors", "accuracies": a measure's short name in the plural. */
+export const plural = (word: string): string => (/[^aeiou]y$/.test(word) ? `${word.slice(0, -1)}ies` : `${word}s`);
+
 /** A fraction as a percentage, e.g. "4.85%". */
 export const percent = (x: number, digits = 2): string => `${(100 * x).toFixed(digits)}%`;
 
@@ -117,7 +120,7 @@ export function formatSeeds(study: AnyStudy, s: SeedsSummary, source: string): s
     lines.push(`  theory: Γ = ${theory.gamma.toFixed(3).replace('-', '−')} → ${theory.regime} transfer predicted; ${agrees}`);
   }
   lines.push(
-    `  intervals: gain, Student t over seeds; ${measure.short}s, Wilson on the seeds' effective sample size (inside [0, 100%])`,
+    `  intervals: gain, Student t over seeds; ${plural(measure.short)}, Wilson on the seeds' effective sample size (inside [0, 100%])`,
   );
   if (s.seeds.length < 3) lines.push(`  ${fewSeedsNote}`);
   const warned = s.runs.filter((r) => r.warnings?.length);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { syntheticStudy } from '../../src/experiment/study.js';
 import type { ExperimentResult } from '../../src/experiment/run.js';
 import { defaultConfig } from '../../src/config/presets.js';
-import { formatSeeds, gainInterval, summarizeSeeds, verdictOf, verdictText } from '../../src/study/verdict.js';
+import { formatSeeds, gainInterval, plural, summarizeSeeds, verdictOf, verdictText } from '../../src/study/verdict.js';
 import { studentTQuantile } from '../../src/sweep/stats.js';
 
 describe('the verdict rule', () => {
@@ -14,6 +14,7 @@ describe('the verdict rule', () => {
     expect(verdictOf({ low: null, high: null })).toBe('not significant'); // one seed: no interval
     expect(verdictText('negative')).toBe('NEGATIVE transfer');
     expect(verdictText('not significant')).toMatch(/^not significant/);
+    expect([plural('error'), plural('accuracy')]).toEqual(['errors', 'accuracies']);
   });
 
   it('takes the gain interval from Student t over the seeds', () => {
