@@ -26,7 +26,9 @@ export {
   type FittedTheory,
   type TheoryObservation,
   type SummaryOptions,
+  type ResourceEstimate,
 } from './study/types.js';
+export { verdictOf, gainInterval, summarizeSeeds, type Verdict, type GainInterval, type SeedsSummary } from './study/verdict.js';
 
 // Configs: keys, defaults and presets; loading `<preset|config.yaml>` with `--set` overrides.
 export { loadConfig, loadStudyConfig, validateConfig, parseOverride } from './config/load.js';
@@ -54,8 +56,8 @@ export { expandJobs, jobId, type SweepPlan, type SweepJob, type Point } from './
 export { SweepStore } from './sweep/store.js';
 export { runSweeps, type SweepTarget, type SweepSummary } from './sweep/run.js';
 export { LocalPoolQueue, InlineQueue, type JobQueue, type JobEvent } from './sweep/queue.js';
-export { sweepTable, runRecords, runTable, aggregateTable, toCsv, toJson, type Table, type RunRecord } from './sweep/export.js';
-export { tInterval, type Interval } from './sweep/stats.js';
+export { sweepTable, runRecords, runTable, aggregateTable, toCsv, toJson, type Table, type RunRecord, type ColumnSet } from './sweep/export.js';
+export { tInterval, fractionInterval, wilsonInterval, type Interval } from './sweep/stats.js';
 
 // Transferability scores (docs/advisor.md): how well features, or a source head, fit a target task before training.
 export {

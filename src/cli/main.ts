@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Register>> = {
   presets: async () => (await import('./presets.js')).registerPresets,
   train: async () => (await import('./train.js')).registerTrain,
   score: async () => (await import('./score.js')).registerScore,
+  eval: async () => (await import('./eval.js')).registerEval,
   bench: async () => (await import('./bench.js')).registerBench,
   sweep: async () => (await import('./sweep.js')).registerSweep,
   worker: async () => (await import('./worker.js')).registerWorker,
@@ -31,13 +32,19 @@ export async function buildProgram(command?: string): Promise<Command> {
     .description('partial parameter transfer between two-layer ReLU CNNs: simulate, measure, predict')
     .version(version)
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    // The parser's errors read like every other error: `paratransfer: error: unknown option '--bogus'`.
+    .configureOutput({ outputError: (str, write) => write(`paratransfer: ${str}`) });
   const names = command !== undefined && Object.hasOwn(commands, command) ? [command] : Object.keys(commands);
   for (const register of await Promise.all(names.map((n) => commands[n]()))) register(program);
   return program;
 }
 
-/** Run the CLI; returns the exit code. User errors are one line on stderr, never a stack trace. */
+/**
+ * Run the CLI; returns the exit code. User errors are one line on stderr, never a stack trace. Exit codes
+ * (README, "Exit codes"): 0 success (also --help, --version); 1 an error caused by what was given — bad usage
+ * caught by the argument parser (unknown option, missing argument) or bad input (a config value, a file, a flag's
+ * value), always `paratransfer: error: …`; 70 an internal error (a bug: please report it).
+ */
 export async function main(argv: string[]): Promise<number> {
   try {
     const program = await buildProgram(argv[2]);
@@ -45,8 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // Commander has already printed its message; --help and --version exit 0.
-      return e.exitCode === 0 ? 0 : 2;
+      // Commander has already printed its message; --help and --version exit 0, bad usage 1 like any user error.
+      return e.exitCode === 0 ? 0 : 1;
     }
     if (e instanceof UserError) {
       process.stderr.write(`paratransfer: error: ${e.message}\n`);

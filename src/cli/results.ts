@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 
 interface ResultsFlags {
   format: string;
+  columns: string;
   aggregate?: boolean;
   out?: string;
   bayesTolerance: string;
@@ -15,15 +16,19 @@ interface ResultsFlags {
 export function registerResults(program: Command): void {
   program
     .command('results')
-    .description('export a sweep: one row per (point, seed), or per point with --aggregate (mean, 95% t-interval)')
+    .description('export a sweep: one row per (point, seed), or per point with --aggregate (mean, 95% interval, verdict)')
     .argument('<dir>', 'a sweep directory (holding results.sqlite)')
     .option('--format <csv|json>', 'output format', 'csv')
+    .option('--columns <brief|all>', 'brief: the axes, each phase\'s error (accuracy), the gain with its interval, the predicted regime; all: every measure', 'brief')
     .option('--aggregate', 'one row per grid point: mean and 95% interval over seeds, negative-transfer fraction, the theory where the study has one')
     .option('--out <file>', 'write to this file (atomically) instead of stdout')
     .option('--bayes-tolerance <x>', 'scratch counts as near Bayes-optimal when its mean clean error ≤ x', '0.01')
     .action(async (dir: string, flags: ResultsFlags) => {
       if (flags.format !== 'csv' && flags.format !== 'json') {
         throw new UserError(`--format: must be csv or json, got "${flags.format}"`);
+      }
+      if (flags.columns !== 'brief' && flags.columns !== 'all') {
+        throw new UserError(`--columns: must be brief or all, got "${flags.columns}"`);
       }
       const tol = Number(flags.bayesTolerance);
       if (!Number.isFinite(tol) || tol < 0 || tol > 1) {
@@ -41,7 +46,7 @@ export function registerResults(program: Command): void {
             `paratransfer: note: ${runs.length} of ${total} runs are finished${failed ? ` (${failed} failed)` : ''}\n`,
           );
         }
-        const table = sweepTable(plan, runs, { aggregate: flags.aggregate, bayesTolerance: tol });
+        const table = sweepTable(plan, runs, { aggregate: flags.aggregate, bayesTolerance: tol, columns: flags.columns });
         text = flags.format === 'csv' ? toCsv(table) : toJson(table);
       } finally {
         store.close();

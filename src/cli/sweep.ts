@@ -1,14 +1,16 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { RedisQueue } from '../sweep/distributed/coordinator.js';
 import { parseQueueUrl, redact } from '../sweep/distributed/url.js';
 import { InlineQueue, LocalPoolQueue, type JobQueue } from '../sweep/queue.js';
 import { runSweeps, type SweepSummary, type SweepTarget } from '../sweep/run.js';
-import { planStudy, type SweepPlan } from '../sweep/grid.js';
+import { expandJobs, planStudy, showValue, type SweepPlan } from '../sweep/grid.js';
+import { guardRuns } from '../study/guard.js';
+import type { AnyStudy } from '../study/types.js';
 import { loadSweepSpec } from '../sweep/spec.js';
 import { lockDir, SweepStore } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
 import { version } from '../version.js';
+import { progressBar, type Progress } from './progress.js';
 import { queueHelp, redactErrors } from './worker.js';
 import { availableParallelism } from 'node:os';
 
@@ -42,42 +44,28 @@ export function makeQueue(workers: number): JobQueue {
 const workerCount = (n: number) => (n < 0 ? '?' : n);
 
 /**
- * Run sweeps with a progress bar (stderr, TTY only) on `opts.queue` (a distributed queue) or else a local pool of
+ * Run sweeps with progress on stderr (a bar on a terminal, else a line per tenth and per minute) on `opts.queue` (a distributed queue) or else a local pool of
  * `opts.workers` threads; closes the queue.
  */
 export async function executeSweeps(
   targets: SweepTarget[],
   opts: { workers: number; engine: string; progress: boolean; label?: string; queue?: JobQueue },
 ): Promise<SweepSummary> {
+  await announceSweeps(targets, opts);
   const queue = opts.queue ?? makeQueue(opts.workers);
-  const show = opts.progress && Boolean(process.stderr.isTTY);
-  const bar = show
-    ? new cliProgress.SingleBar(
-        {
-          stream: process.stderr,
-          format: `${opts.label ?? 'sweep'} {bar} {percentage}% | {value}/{total} runs | {failed} failed | {workers} workers | ETA {eta_formatted}`,
-          hideCursor: true,
-          clearOnComplete: true,
-          etaBuffer: 20,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  let started = false;
+  let bar: Progress | undefined;
+  let last = { done: 0, payload: {} as Record<string, string | number> };
   // Workers come and go between results (remote ones): refresh their count every second.
-  const refresh = bar && setInterval(() => started && bar.update({ workers: workerCount(queue.workers()) }), 1000);
-  refresh?.unref();
+  const refresh = setInterval(() => bar?.update(last.done, { ...last.payload, workers: workerCount(queue.workers()) }), 1000);
+  refresh.unref();
   try {
     return await runSweeps(targets, queue, {
       engine: opts.engine,
       version,
       onProgress: (p) => {
-        if (!bar) return;
-        const payload = { failed: p.failed, workers: workerCount(p.workers) };
-        if (!started) {
-          bar.start(p.total, p.done, payload);
-          started = true;
-        } else bar.update(p.done, payload);
+        bar ??= progressBar(p.total, opts.progress, opts.label ?? 'sweep', { unit: 'runs', fields: ['failed', 'workers'] });
+        last = { done: p.done, payload: { failed: p.failed, workers: workerCount(p.workers) } };
+        bar.update(p.done, last.payload);
       },
     });
   } finally {
@@ -85,6 +73,38 @@ export async function executeSweeps(
     bar?.stop();
     await queue.close();
   }
+}
+
+/** Price the unfinished runs of the targets (the resource guard) and print the estimate when it is over a minute. */
+async function announceSweeps(targets: SweepTarget[], opts: { workers: number; engine: string; queue?: JobQueue }): Promise<void> {
+  const pending = new Map<string, { study: AnyStudy; config: object }>();
+  for (const t of targets) {
+    const finished = t.store.finishedIds();
+    for (const job of expandJobs(t.plan).jobs) {
+      if (!finished.has(job.id)) pending.set(job.id, { study: planStudy(t.plan), config: job.config });
+    }
+  }
+  const byStudy = new Map<AnyStudy, object[]>();
+  for (const { study, config } of pending.values()) byStudy.set(study, [...(byStudy.get(study) ?? []), config]);
+  // A distributed queue's workers are elsewhere: the estimate is per local thread.
+  const workers = opts.queue ? 1 : Math.max(1, opts.workers);
+  for (const [study, configs] of byStudy) {
+    const note = await guardRuns(study, configs, { engine: opts.engine, workers });
+    if (note) process.stderr.write(`paratransfer: note: ${note}${opts.queue ? ' (on one worker thread; more workers share it)' : ''}\n`);
+  }
+}
+
+/**
+ * Refuse a sweep with a grid point that cannot fit in this machine's memory, before anything is written: one line
+ * naming the point, the estimate and the keys that drive it.
+ */
+export async function refuseInfeasiblePoints(plan: SweepPlan, engine: string): Promise<void> {
+  const { points } = expandJobs(plan);
+  const describe = (i: number) => {
+    const v = Object.entries(points[i].values).map(([k, x]) => `${k}=${showValue(x)}`).join(', ');
+    return `grid point ${points[i].index}${v ? ` (${v})` : ''}`;
+  };
+  await guardRuns(planStudy(plan), points.map((p) => p.config as object), { engine, describe });
 }
 
 export function failureError(summary: SweepSummary): UserError {
@@ -119,6 +139,7 @@ export function registerSweep(program: Command): void {
       const workers = parseWorkers(flags.workers);
       const { plan, text } = loadSweepSpec(file);
       const engine = sweepEngine(plan, flags.engine);
+      await refuseInfeasiblePoints(plan, engine);
       const target = flags.queue === undefined ? undefined : parseQueueUrl(flags.queue);
       let summary: SweepSummary;
       let path: string;

@@ -50,7 +50,7 @@ function floatTensor3(file: SafetensorsFile, name: string, layout: string): { da
   return { data, shape: t.shape };
 }
 
-/** Read and cross-check the training data X [N, P, d], y [N] ∈ {−1, +1} and the initial W [2, m, d]. */
+/** Read and cross-check the data X [N, P, d], y [N] ∈ {−1, +1} and the weights W [2, m, d] (initial, or to evaluate). */
 export function loadTrainInputs(datasetPath: string, initPath: string) {
   const ds = readSafetensors(datasetPath);
   const X = floatTensor3(ds, 'X', '[N, P, d]');
@@ -62,15 +62,7 @@ export function loadTrainInputs(datasetPath: string, initPath: string) {
   ] as const) {
     if (size < 1) throw new UserError(`${datasetPath}: tensor "X" has shape [${X.shape.join(', ')}]: ${what} must be ≥ 1`);
   }
-  const yt = getTensor(ds, 'y');
-  if (yt.shape.length !== 1 || yt.shape[0] !== n) {
-    throw new UserError(`${datasetPath}: tensor "y" has shape [${yt.shape.join(', ')}], expected [${n}] (one label per sample of X)`);
-  }
-  const y = Float64Array.from(tensorAsFloat64(yt));
-  const badLabel = y.findIndex((v) => v !== 1 && v !== -1);
-  if (badLabel >= 0) {
-    throw new UserError(`${datasetPath}: tensor "y": y[${badLabel}] = ${y[badLabel]}; labels must be −1 or +1`);
-  }
+  const y = labelTensor(ds, 'y', n);
 
   const init = readSafetensors(initPath);
   const W = floatTensor3(init, 'W', '[2, m, d] (class +1 first)');
@@ -83,7 +75,19 @@ export function loadTrainInputs(datasetPath: string, initPath: string) {
       `shape mismatch: ${initPath} has W [${W.shape.join(', ')}] (d = ${dW}) but ${datasetPath} has X [${X.shape.join(', ')}] (d = ${d})`,
     );
   }
-  return { X: X.data, y, n, patches, d, W0: W.data, m };
+  return { X: X.data, y, n, patches, d, W0: W.data, m, file: ds };
+}
+
+/** Labels in {−1, +1}, one per sample: `name` of a dataset file (y, yTrue). */
+export function labelTensor(file: SafetensorsFile, name: string, n: number): Float64Array {
+  const t = getTensor(file, name);
+  if (t.shape.length !== 1 || t.shape[0] !== n) {
+    throw new UserError(`${file.path}: tensor "${name}" has shape [${t.shape.join(', ')}], expected [${n}] (one label per sample of X)`);
+  }
+  const labels = Float64Array.from(tensorAsFloat64(t));
+  const bad = labels.findIndex((v) => v !== 1 && v !== -1);
+  if (bad >= 0) throw new UserError(`${file.path}: tensor "${name}": ${name}[${bad}] = ${labels[bad]}; labels must be −1 or +1`);
+  return labels;
 }
 
 export function registerTrain(program: Command): void {
@@ -103,7 +107,7 @@ export function registerTrain(program: Command): void {
       const flags = parseFlags(raw);
       const engine = getEngine(flags.engine);
       const inp = loadTrainInputs(flags.dataset, flags.init);
-      const bar = progressBar(flags.steps, flags.progress && !flags.json);
+      const bar = progressBar(flags.steps, flags.progress && !flags.json, 'training', { quietSeconds: 10 });
       let run;
       try {
         run = engine.train({

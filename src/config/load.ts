@@ -10,9 +10,10 @@ export { formatIssues, parseOverrideWith, presetConfigOf, validateWith } from '.
 
 /**
  * Resolve `<preset|config.yaml>` plus `--set` overrides into a validated config.
- * A YAML file holds any subset of the keys; the rest come from the family's defaults.
+ * A YAML file holds any subset of the keys; the rest come from the family's defaults. `onEmptyFile` hears of a
+ * file that sets no key at all (the CLI prints a note naming the defaults used).
  */
-export function loadWith<C>(family: ConfigFamily<C>, source: string, overrides: string[] = []): C {
+export function loadWith<C>(family: ConfigFamily<C>, source: string, overrides: string[] = [], onEmptyFile?: (file: string) => void): C {
   let base: Record<string, unknown>;
   let where: string;
   const preset = presetConfigOf(family, source);
@@ -31,6 +32,8 @@ export function loadWith<C>(family: ConfigFamily<C>, source: string, overrides: 
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new UserError(`${source}: expected a mapping of config keys`);
     }
+    // An empty file is a valid config (every key at its default), but rarely what was meant: say so.
+    if (!Object.keys(doc).length) onEmptyFile?.(source);
     const unknown = Object.keys(doc).filter((k) => !family.keys.includes(k));
     if (unknown.length) throw new UserError(unknownKeysMessage(source, unknown, family.keys));
     base = { ...family.defaults, ...(doc as Record<string, unknown>) };

@@ -4,7 +4,7 @@ import { bool, num, oneOf } from './fields.js';
 
 /** Every key of the synthetic experiment (docs/model.md). Names follow the paper. */
 export const experimentShape = {
-  /** ambient dimension d */
+  /** ambient dimension d (its lower end depends on the signals: see requiredDimension) */
   d: num(2, 10_000_000, { int: true }),
   /** upstream (Task 1) training samples N₁ */
   n1: num(1, 10_000_000, { int: true }),
@@ -62,6 +62,9 @@ export const experimentShape = {
 /** The synthetic experiment's config keys, in canonical order. */
 export const experimentKeys = Object.keys(experimentShape) as (keyof typeof experimentShape)[];
 
+/** The largest d the schema accepts. */
+const maxDimension = 10_000_000;
+
 /** Directions the data model needs, to check that d leaves room for noise. */
 export function requiredDimension(c: {
   uNorm: number;
@@ -87,12 +90,15 @@ export const experimentSchema = z.strictObject(experimentShape).superRefine((c, 
   if (c.sampler === 'subspace' && c.d < 3) {
     ctx.addIssue({ code: 'custom', path: ['sampler'], message: 'subspace needs d ≥ 3: use explicit or auto' });
   }
+  // One message for every bad d, naming the range these signals allow: it overrides the plain range check's
+  // (formatIssues and the explorer's form show one message per field).
   const need = requiredDimension(c);
-  if (c.d < need) {
+  if (typeof c.d === 'number' && (!(c.d >= need && c.d <= maxDimension) || !Number.isInteger(c.d))) {
     ctx.addIssue({
       code: 'custom',
       path: ['d'],
-      message: `must be ≥ ${need} for the non-zero directions (u, v₁, v₂) plus room for noise`,
+      message: `must be an integer in [${need}, ${maxDimension}]: the non-zero directions among u, v₁, v₂ take ${need - 1}, noise at least 1 more`,
+      params: { overrides: true },
     });
   }
 });

@@ -14,9 +14,25 @@ export function unknownKeysMessage(where: string, unknown: readonly string[], al
   return `${where}: unknown key${plural(unknown.length)} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`;
 }
 
-/** One line per problem: `field "alpha": must be a number in [0, 1] (got 1.5)`. */
+/**
+ * A schema's rule across keys that states a field's full condition marks its issue `params: { overrides: true }`: it
+ * replaces the field's own, narrower message (d's range given the signals, not the plain [2, 10⁷] and then a second,
+ * different bound).
+ */
+export const overrides = (issue: z.core.$ZodIssue): boolean =>
+  issue.code === 'custom' && (issue as { params?: { overrides?: boolean } }).params?.overrides === true;
+
+/**
+ * One line per problem: `field "alpha": must be a number in [0, 1] (got 1.5)`. A field with several issues gets one
+ * line: its first, or the rule across keys that `overrides` it.
+ */
 export function formatIssues(error: z.ZodError, input: unknown, where: string, allowed: readonly string[]): string {
-  const lines = error.issues.map((issue) => {
+  const byField = new Map<string, z.core.$ZodIssue>();
+  for (const issue of error.issues) {
+    const key = issue.code === 'unrecognized_keys' ? `\0${issue.keys.join()}` : issue.path.join('.');
+    if (!byField.has(key) || overrides(issue)) byField.set(key, issue);
+  }
+  const lines = [...byField.values()].map((issue) => {
     if (issue.code === 'unrecognized_keys') return unknownKeysMessage(where, issue.keys, allowed);
     const path = issue.path.join('.');
     let got = '';

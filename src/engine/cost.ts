@@ -38,7 +38,11 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Dense: S+1 forward passes G = W·Zᵀ, S backward passes W −= η·H·Z, and W·Tᵀ per checkpoint and set. */
 export function denseCost(p: TrainProblem): number {
-  const { R, A, d, S, K, E } = shapeOf(p);
+  return denseCostOf(shapeOf(p));
+}
+
+/** The dense engine's multiply-adds from the shapes alone (the resource guard prices configs with it). */
+export function denseCostOf({ R, A, d, S, K, E }: ProblemShape): number {
   return (2 * S + 1) * R * A * d + K * R * sum(E) * d;
 }
 
@@ -101,11 +105,20 @@ export function frozenEntriesOf(p: TrainProblem): Uint8Array | undefined {
  * of the same shapes (transfer with α = 0 and scratch) take the same path and agree bit for bit.
  */
 export function coefPlan(p: TrainProblem): CoefPlan {
-  const { R, A, d, S, K, E } = shapeOf(p);
+  const shape = shapeOf(p);
   const frozen = frozenEntriesOf(p);
+  return coefPlanOf(shape, frozen && frozenCounts(frozen, shape.R, shape.d));
+}
+
+/**
+ * The coefficient engine's plan from the shapes alone, and with frozen entries their count per filter (what
+ * `coefPlan` reads from a problem; the resource guard prices configs with it before any data exist).
+ */
+export function coefPlanOf(shape: ProblemShape, frozen?: Int32Array): CoefPlan {
+  const { R, A, d, S, K, E } = shape;
   let gram: number;
   if (frozen) {
-    const r = restrictedGramCost(frozenCounts(frozen, R, d), A, d);
+    const r = restrictedGramCost(frozen, A, d);
     gram = r.cost + (r.full ? gramCost(A, d) : 0);
   } else {
     gram = gramCost(A, d);

@@ -53,14 +53,16 @@ function streamedBlocks(X: Float64Array, nx: number, Y: Float64Array, ny: number
 /** Row block of the triangular Gram loop: small enough to skip most of the upper triangle. */
 const GRAM_BLOCK = 64;
 
-/** Multiply-adds of `gram(·, A, d)`: the lower block triangle. */
+/**
+ * Multiply-adds of `gram(·, A, d)`: the lower block triangle, Σ over row blocks [i0, i0 + n) of n·(i0 + n),
+ * in closed form (q full blocks of B rows give B²·q(q+1)/2, then the last r rows r·(qB + r)), so that pricing
+ * a config never loops over its samples.
+ */
 export function gramCost(A: number, d: number): number {
-  let rows = 0;
-  for (let i0 = 0; i0 < A; i0 += GRAM_BLOCK) {
-    const ni = Math.min(GRAM_BLOCK, A - i0);
-    rows += ni * (i0 + ni);
-  }
-  return rows * d;
+  const B = GRAM_BLOCK;
+  const q = Math.floor(A / B);
+  const r = A - q * B;
+  return ((B * B * q * (q + 1)) / 2 + r * (q * B + r)) * d;
 }
 
 /**

@@ -10,6 +10,7 @@ import { errorRate } from '../model/cnn.js';
 import { freezeOf, inherit } from '../transfer/inherit.js';
 import { logCheckpoints } from '../util/math.js';
 import { Rng } from '../util/rng.js';
+import { phaseWarnings } from './warnings.js';
 import type { Phase } from '../study/types.js';
 
 export { phases, type Phase } from '../study/types.js';
@@ -49,6 +50,8 @@ export interface ExperimentResult {
   /** Δ = err_scratch − err_transfer (clean): > 0 positive transfer, < 0 negative transfer */
   gain: number;
   inheritance: { strategy: ExperimentConfig['inheritance']; filtersPerClass: number | null; parameters: number };
+  /** runs that left the small-step regime (experiment/warnings.ts); absent when there are none */
+  warnings?: string[];
 }
 
 /** Options of `runExperiment`: the engine, progress and checkpoint callbacks, keeping weights. */
@@ -65,7 +68,7 @@ export interface RunOptions {
 /** What `runExperiment` returns: the result, optionally the weights, and wall times. */
 export interface ExperimentRun {
   result: ExperimentResult;
-  weights?: Record<Phase, Float64Array> & { transferInit: Float64Array };
+  weights?: Record<Phase, Float64Array> & { transferInit: Float64Array; scratchInit: Float64Array };
   /** wall-clock seconds per phase (never part of the deterministic result) */
   timings: Record<Phase, number>;
 }
@@ -139,7 +142,7 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
       checkpoints,
     };
     const weights: Weights = run.factored ?? run.W;
-    return { result, weights, engine: used.name };
+    return { result, weights, engine: used.name, warnings: phaseWarnings(name, run.losses, c) };
   };
 
   const up = phase('upstream', data.train1, data.test(1), data.init(1));
@@ -162,6 +165,7 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
   const engineName = engine.resolve
     ? `${engine.name}:${chosen.length === 1 ? chosen[0] : [up.engine, tr.engine, sc.engine].join(',')}`
     : engine.name;
+  const warnings = [...up.warnings, ...tr.warnings, ...sc.warnings];
   const result: ExperimentResult = {
     config: c,
     engine: engineName,
@@ -176,9 +180,16 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
       filtersPerClass: rowWise ? inh.inheritedFilters.subarray(0, c.m).reduce((a, b) => a + b, 0) : null,
       parameters: inh.count,
     },
+    ...(warnings.length ? { warnings } : {}),
   };
   const weights = opts.keepWeights
-    ? { upstream: materialize(up.weights), transfer: materialize(tr.weights), scratch: materialize(sc.weights), transferInit: inh.W }
+    ? {
+        upstream: materialize(up.weights),
+        transfer: materialize(tr.weights),
+        scratch: materialize(sc.weights),
+        transferInit: inh.W,
+        scratchInit: fresh,
+      }
     : undefined;
   return { result, weights, timings: times };
 }

@@ -3,7 +3,7 @@ import { experimentConfigs } from '../config/presets.js';
 import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
 import { engineNames } from '../engine/names.js';
 import { checkedPredictor } from '../study/prediction.js';
-import { phases, type Study } from '../study/types.js';
+import { phases, type ResourceEstimate, type Study } from '../study/types.js';
 import { agreementRate, defaultConstants, fitConstants, predict } from '../theory/index.js';
 import { formatRunSummary } from './format.js';
 import type { Checkpoint, ExperimentResult } from './run.js';
@@ -69,6 +69,7 @@ const resultSchema = z.looseObject({
  */
 const engineModule = './engine.js';
 const saveModule = './save.js';
+const estimateModule = './estimate.js';
 const loadEngine = () => import(/* @vite-ignore */ engineModule) as Promise<typeof import('./engine.js')>;
 
 /** The synthetic experiment (docs/model.md): two-layer ReLU CNNs on the signal-plus-noise patch model. */
@@ -111,6 +112,14 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
   },
   format: formatRunSummary,
   measures: measureTree,
+  fractionKeys: ['testError', 'testErrorNoisy'],
+  testSamples: (r) => r.config.nTest,
+  async estimate(c, engine) {
+    const { estimateExperiment } = (await import(/* @vite-ignore */ estimateModule)) as {
+      estimateExperiment: (c: ExperimentConfig, engine?: string) => ResourceEstimate;
+    };
+    return estimateExperiment(c, engine);
+  },
   theory: {
     predict: checkedPredictor(predict),
     threshold: defaultConstants.gamma0,

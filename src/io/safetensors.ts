@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';
 
@@ -153,6 +153,33 @@ export function parseSafetensors(bytes: Uint8Array, path: string): SafetensorsFi
     };
   }
   return { path, tensors, metadata };
+}
+
+/**
+ * The tensor shapes of a safetensors file from its header alone (nothing else is read): for pricing work before
+ * loading it. Undefined when the file is missing or its header unreadable (reading the file reports why).
+ */
+export function readSafetensorsShapes(path: string): Record<string, number[]> | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(8);
+    if (readSync(fd, head, 0, 8, 0) < 8) return undefined;
+    const n = Number(head.readBigUInt64LE(0));
+    if (n > maxHeader) return undefined;
+    const text = Buffer.alloc(n);
+    if (readSync(fd, text, 0, n, 8) < n) return undefined;
+    const header = JSON.parse(text.toString('utf8')) as Record<string, { shape?: unknown }>;
+    const out: Record<string, number[]> = {};
+    for (const [k, v] of Object.entries(header)) {
+      if (k !== '__metadata__' && Array.isArray(v?.shape)) out[k] = v.shape as number[];
+    }
+    return out;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Read and validate a safetensors file. */

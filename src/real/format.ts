@@ -1,4 +1,6 @@
 import { phases, type SummaryOptions } from '../study/types.js';
+import { percentRange, samplingInterval, signedPoints, singleSeedLines } from '../study/verdict.js';
+import { textTable } from '../util/table.js';
 import type { CurvePoint, RealResult, TaskSummary } from './types.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -44,18 +46,15 @@ export function formatRealSummary(r: RealResult, opts: SummaryOptions): string {
   );
   lines.push(`  ${''.padEnd(10)} optimiser ${c.optimizer} lr=${c.lr}${c.optimizer === 'sgd' ? ` momentum=${c.momentum}` : ''} weight decay=${c.weightDecay}, batch ${c.batchSize}`);
   lines.push('');
-  lines.push('  run        test accuracy   test loss   train accuracy');
-  for (const ph of phases) {
+  const rows = phases.map((ph) => {
     const p = r[ph];
-    lines.push(
-      `  ${ph.padEnd(9)}  ${pct(p.testAccuracy).padStart(13)}   ${p.testLoss.toFixed(4).padStart(9)}   ${pct(p.trainAccuracy).padStart(14)}`,
-    );
-  }
-  const verdict = r.gain > 0 ? 'positive transfer' : r.gain < 0 ? 'NEGATIVE transfer' : 'no difference';
+    const tested = ph === 'upstream' ? r.data.upstream.test : r.data.downstream.test;
+    return [ph, pct(p.testAccuracy), percentRange(samplingInterval(p.testAccuracy, tested)), p.testLoss.toFixed(4), pct(p.trainAccuracy)];
+  });
+  lines.push(...textTable(['run', 'test accuracy', '95% (test set)', 'test loss', 'train accuracy'], rows, 'lrrrr'));
   lines.push('');
-  lines.push(
-    `  transfer gain = acc_transfer − acc_scratch = ${r.gain >= 0 ? '+' : '−'}${Math.abs(100 * r.gain).toFixed(2)} points: ${verdict}`,
-  );
+  lines.push(`  transfer gain = acc_transfer − acc_scratch = ${signedPoints(r.gain)} points (one seed: not a verdict)`);
+  lines.push(...singleSeedLines({ command: 'real', measure: 'test accuracy', seed: c.seed }));
   lines.push('');
   lines.push(...curveTable('upstream', [['upstream', r.upstream.curve]]));
   lines.push(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { phases, type Study } from '../study/types.js';
+import { phases, type ResourceEstimate, type Study } from '../study/types.js';
 import { realConfigs, type RealConfig } from './config.js';
 import { formatRealSummary } from './format.js';
 import type { CurvePoint, RealResult, RealRun, RealRunOptions } from './types.js';
@@ -67,6 +67,7 @@ const integerKeys = ['n1', 'n2', 'nTest', 'width', 'm', 'patch', 'batchSize', 'e
 
 /** The engine loads on first use, as the synthetic study's does (see src/experiment/study.ts). */
 const runModule = './run.js';
+const estimateModule = './estimate.js';
 
 /** The real-image study (docs/real-data.md): CNNs of the project's own engine on MNIST and Fashion-MNIST. */
 export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
@@ -107,4 +108,10 @@ export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
   },
   format: formatRealSummary,
   measures: realMeasureTree,
+  fractionKeys: ['testAccuracy', 'trainAccuracy'],
+  testSamples: (r, phase) => (phase === 'upstream' ? r.data.upstream.test : r.data.downstream.test),
+  async estimate(c) {
+    const { estimateReal } = (await import(/* @vite-ignore */ estimateModule)) as { estimateReal: (c: RealConfig) => ResourceEstimate };
+    return estimateReal(c);
+  },
 };

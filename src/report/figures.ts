@@ -60,6 +60,43 @@ function layered(title: string, rows: Row[], layer: unknown[], size: { width: nu
   } as unknown as TopLevelSpec;
 }
 
+/**
+ * Figure sizes: a report's content is about 1,050 px wide (report/html.ts), and a figure's plot area plus its axes
+ * and legend fill it; the HTML scales each figure to exactly that width.
+ */
+export const figureWidth = 1050;
+const single = { width: 760, height: 320 };
+const panel = { width: 270, height: 200 };
+
+/** Ticks of a value axis: its scale is made nice for this count, so the first and last ticks are the axis's ends. */
+const yTicks = 5;
+
+/** The legend of a layered chart at the lines' full colour (a band layer would otherwise fade its symbols). */
+const strokeLegend = { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2.5, symbolSize: 300 };
+
+/**
+ * Ticks of a factor axis: the simulated values themselves (thinned to at most 9, always keeping both ends), over
+ * a domain from the first to the last, so every axis starts and ends on a labelled tick.
+ */
+function factorAxis(values: readonly Cell[], log: boolean): { scale: Record<string, unknown>; axis: Record<string, unknown> } {
+  const xs = [...new Set(values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)))].sort((a, b) => a - b);
+  if (!xs.length) return { scale: log ? { type: 'log' } : { zero: false }, axis: {} };
+  const every = Math.ceil(xs.length / 9);
+  const ticks = xs.filter((_, i) => i % every === 0 || i === xs.length - 1);
+  if (ticks.length > 2 && xs.length > 9 && every > 1) {
+    // the kept tick just before the last may crowd it
+    const [a, b] = [ticks[ticks.length - 2], ticks[ticks.length - 1]];
+    const span = log ? Math.log(xs[xs.length - 1] / xs[0]) : xs[xs.length - 1] - xs[0];
+    if ((log ? Math.log(b / a) : b - a) < span / 20) ticks.splice(ticks.length - 2, 1);
+  }
+  const domain = xs.length > 1 ? [xs[0], xs[xs.length - 1]] : [xs[0] * (log ? 0.5 : 1) - (log ? 0 : 0.5), xs[0] * (log ? 2 : 1) + (log ? 0 : 0.5)];
+  return {
+    scale: { ...(log ? { type: 'log' } : {}), domain, nice: false, zero: false },
+    // '~g': the values as written (0.25, not the step-rounded 0.3), up to 6 significant digits
+    axis: { values: xs.length > 1 ? ticks : [domain[0], xs[0], domain[1]], labelFlush: true, format: '~g' },
+  };
+}
+
 const runColors = { domain: ['transfer', 'scratch'], range: ['#1f77b4', '#d62728'] };
 const theoryColors = { domain: ['transfer (theory)', 'scratch (theory)'], range: ['#6baed6', '#fc9272'] };
 const referenceColor = '#7f7f7f';
@@ -79,8 +116,6 @@ export interface MeasureFigureOptions extends FactorFigureOptions {
   reference?: { label: string; column: string };
 }
 
-/** A fraction's interval clamped to [0, 1]: a t-interval over few seeds can leave it, an error or accuracy cannot. */
-const clamp01 = (x: Cell) => (typeof x === 'number' ? Math.min(1, Math.max(0, x)) : x);
 
 /**
  * The study's measure (test error, test accuracy) of transfer and scratch against one factor: mean over seeds and
@@ -100,8 +135,9 @@ export function measureVsFactor(agg: Table, factor: string, opts: MeasureFigureO
         ...at(i),
         run,
         mean: column(agg, `${run}.${key}.mean`)[i],
-        lo: clamp01(column(agg, `${run}.${key}.lo`)[i]),
-        hi: clamp01(column(agg, `${run}.${key}.hi`)[i]),
+        // errors and accuracies come with intervals inside [0, 1] (sweep/stats.ts fractionInterval): no clipping
+        lo: column(agg, `${run}.${key}.lo`)[i],
+        hi: column(agg, `${run}.${key}.hi`)[i],
         seeds: column(agg, 'seeds')[i],
       });
       const theory = predicted?.[run];
@@ -122,8 +158,7 @@ export function measureVsFactor(agg: Table, factor: string, opts: MeasureFigureO
     type: 'nominal',
     title: null,
     scale: { domain: keep.map(([d]) => d), range: keep.map(([, r]) => r) },
-    // the band layer would otherwise fade the legend's symbols
-    legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+    legend: strokeLegend,
   };
   const dashed = rows.filter((r) => r.lo === null && r.seeds === null).length > 0;
   const spec = bandFigure(rows, factor, opts, { title: opts.measure?.label ?? study.measure.label, format: study.measure.axisFormat, dashed }, color);
@@ -138,23 +173,24 @@ function bandFigure(
   y: { title: string; format?: string; zeroRule?: boolean; dashed?: boolean },
   color: Record<string, unknown>,
 ): TopLevelSpec {
-  const scale = opts.log ? { type: 'log', nice: false, padding: 12 } : { zero: false };
-  const x = { field: factor, type: 'quantitative', title: factorLabelOf(opts.study, factor), scale };
-  const axis = y.format ? { format: y.format } : {};
+  const fx = factorAxis(rows.map((r) => r[factor]), Boolean(opts.log));
+  const x = { field: factor, type: 'quantitative', title: factorLabelOf(opts.study, factor), scale: fx.scale, axis: fx.axis };
+  // y: the domain widened to round values for 5 ticks, and 5 ticks drawn: the axis ends on labelled ticks too
+  const axis = { tickCount: yTicks, ...(y.format ? { format: y.format } : {}) };
   // Lines without a band (theory, reference) are dashed.
   const strokeDash = y.dashed ? { strokeDash: { condition: { test: 'datum.seeds === null', value: [4, 3] }, value: [1, 0] } } : {};
   const layer = [
     ...(y.zeroRule ? [{ mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { y: { datum: 0 } } }] : []),
     {
       mark: { type: 'area', opacity: 0.18 },
-      encoding: { x, y: { field: 'lo', type: 'quantitative', title: y.title, axis }, y2: { field: 'hi' }, color },
+      encoding: { x, y: { field: 'lo', type: 'quantitative', title: y.title, axis, scale: { zero: false, nice: yTicks } }, y2: { field: 'hi' }, color },
     },
     {
       mark: { type: 'line', point: true },
-      encoding: { x, y: { field: 'mean', type: 'quantitative', title: y.title, axis, scale: { zero: false } }, color, ...strokeDash },
+      encoding: { x, y: { field: 'mean', type: 'quantitative', title: y.title, axis, scale: { zero: false, nice: yTicks } }, color, ...strokeDash },
     },
   ];
-  return layered(opts.title, rows, layer, { width: 360, height: 240 }, opts.panels);
+  return layered(opts.title, rows, layer, new Set(opts.panels ?? []).size > 1 ? panel : single, opts.panels);
 }
 
 /**
@@ -292,20 +328,26 @@ export function phaseDiagram(
   };
   const xScale = scale(opts.xLog, ex);
   const yScale = scale(opts.yLog, ey);
+  // Ticks at the cells' values, labelled, and at both ends of each axis (the outer cell edges), unlabelled.
+  const cellAxis = (values: number[], e: number[]) => ({
+    values: [e[0], ...values, e[e.length - 1]],
+    format: '~g',
+    labelExpr: `datum.value === ${e[0]} || datum.value === ${e[e.length - 1]} ? '' : datum.label`,
+  });
   const maxAbs = Math.max(1e-9, ...cells.map((c) => Math.abs((c.gain as number) ?? 0)));
   const spec = {
     ...base,
     title: opts.title,
-    width: 320,
-    height: 280,
+    width: 800,
+    height: 360,
     layer: [
       {
         data: { values: cells },
         mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
-          x: { field: 'x0', type: 'quantitative', title: factorLabelOf(opts.study, xKey), scale: xScale },
+          x: { field: 'x0', type: 'quantitative', title: factorLabelOf(opts.study, xKey), scale: xScale, axis: cellAxis(ux, ex) },
           x2: { field: 'x1' },
-          y: { field: 'y0', type: 'quantitative', title: factorLabelOf(opts.study, yKey), scale: yScale },
+          y: { field: 'y0', type: 'quantitative', title: factorLabelOf(opts.study, yKey), scale: yScale, axis: cellAxis(uy, ey) },
           y2: { field: 'y1' },
           color: {
             field: 'gain',
@@ -402,8 +444,19 @@ export function dynamics(records: readonly RunRecord<ExperimentConfig, Experimen
     type: 'nominal',
     title: null,
     sort: series.map((s) => s.group),
-    legend: { labelLimit: 400 },
+    legend: { labelLimit: 400, ...strokeLegend },
   };
+  // x: symlog over the steps, ticked at 0, the powers of ten and the last step (both ends of the axis)
+  const last = Math.max(0, ...rows.map((r) => r.step as number));
+  const stepTicks = [0, ...Array.from({ length: Math.floor(Math.log10(Math.max(1, last))) + 1 }, (_, k) => 10 ** k).filter((t) => t < last * 0.6), last];
+  const stepAxis = {
+    field: 'step',
+    type: 'quantitative',
+    scale: { type: 'symlog', domain: [0, last], nice: false },
+    axis: { values: [...new Set(stepTicks)], labelFlush: true },
+    title: 'gradient step t',
+  };
+  const y = { type: 'quantitative', scale: { nice: yTicks, zero: false }, axis: { tickCount: yTicks } };
   const spec = {
     ...base,
     title: opts.title,
@@ -411,25 +464,16 @@ export function dynamics(records: readonly RunRecord<ExperimentConfig, Experimen
     facet: { column: { field: 'measure', type: 'nominal', title: null, sort: measures.map((m) => m.name) } },
     resolve: { scale: { y: 'independent' } },
     spec: {
-      width: 260,
-      height: 200,
+      width: 330,
+      height: 240,
       layer: [
         {
           mark: { type: 'area', opacity: 0.15 },
-          encoding: {
-            x: { field: 'step', type: 'quantitative', scale: { type: 'symlog' }, title: 'gradient step t' },
-            y: { field: 'lo', type: 'quantitative' },
-            y2: { field: 'hi' },
-            color: groupColor,
-          },
+          encoding: { x: stepAxis, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: groupColor },
         },
         {
           mark: { type: 'line', point: { size: 14 } },
-          encoding: {
-            x: { field: 'step', type: 'quantitative', scale: { type: 'symlog' }, title: 'gradient step t' },
-            y: { field: 'mean', type: 'quantitative', title: null },
-            color: groupColor,
-          },
+          encoding: { x: stepAxis, y: { ...y, field: 'mean', title: null }, color: groupColor },
         },
       ],
     },

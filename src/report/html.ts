@@ -1,5 +1,6 @@
 import { column, type Cell, type Table } from '../sweep/export.js';
 import { planStudy, showValue, type SweepPlan } from '../sweep/grid.js';
+import { plural } from '../study/verdict.js';
 import type { NamedSweep } from './paper.js';
 import type { FigureFiles } from './render.js';
 
@@ -55,6 +56,14 @@ export interface ReportInput {
   failures: number;
 }
 
+/** The note a report carries when some grid point has fewer than 3 seeds. */
+function fewSeedsHtml(aggs: Table[]): string {
+  const seeds = aggs.flatMap((a) => column(a, 'seeds')).filter((n): n is number => typeof n === 'number');
+  if (!seeds.length || Math.min(...seeds) >= 3) return '';
+  return ` <b>Note:</b> some points have fewer than 3 seeds; their t-intervals rest on at most one degree of freedom
+of the spread and are very wide.`;
+}
+
 function figureHtml(f: FigureFiles): string {
   const links = [
     `<a download="${esc(f.name)}.png" href="${dataUri('image/png', f.png)}">PNG</a>`,
@@ -102,6 +111,7 @@ function tableHtml(agg: Table, plan: SweepPlan): string {
     'seeds',
     ...measures.map(([title]) => title),
     'gain Δ',
+    'verdict',
     'neg. seeds',
     ...(hasPred ? ['Γ', 'predicted', 'agrees'] : []),
   ];
@@ -111,6 +121,7 @@ function tableHtml(agg: Table, plan: SweepPlan): string {
       fmt(column(agg, 'seeds')[i]),
       ...measures.map(([, name]) => interval(name, i)),
       interval('gain', i),
+      fmt(column(agg, 'verdict')[i]),
       pct(column(agg, 'negativeFraction')[i] as number),
       ...(hasPred
         ? [
@@ -162,8 +173,9 @@ ${runs} paired runs (upstream, transfer, scratch) in ${r.sections.length} sweeps
 worker threads (a run shared by two sweeps counts twice); this invocation took ${r.seconds.toFixed(0)} s${
       r.failures ? `, <b>${r.failures} failed runs</b> (see the sweep stores)` : ''
     }.
-Errors are clean test errors (against the true labels) unless marked; intervals are 95% Student-t intervals over seeds;
-gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>.</p>
+Errors are clean test errors (against the true labels) unless marked; intervals are 95% over seeds: Student t for the
+gain Δ = err<sub>scratch</sub> − err<sub>transfer</sub>, and for errors the Wilson interval on the seeds’ effective
+sample size, which stays inside [0, 1] (docs/sweeps.md, “Intervals”).${fewSeedsHtml(r.sections.map((s) => s.agg))}</p>
 <h2>Theory agreement</h2>
 ${agreementHtml(r.agreement, r.bayesTolerance)}
 <h2>Contents</h2><ol>${toc}</ol>
@@ -175,7 +187,48 @@ ${body}
   );
 }
 
-/** One sweep: its settings, figures and table. `specNote` says where its spec is kept (HTML). */
+/**
+ * The grid points where the measurement contradicts the theory: the 95% interval of the gain excludes 0 on the side
+ * the theory did not predict (predicted positive, interval below 0; predicted negative, interval above 0).
+ */
+export function disagreements(agg: Table): number[] {
+  const regime = column(agg, 'predicted.regime');
+  const lo = column(agg, 'gain.lo');
+  const hi = column(agg, 'gain.hi');
+  const out: number[] = [];
+  agg.rows.forEach((_, i) => {
+    const [l, h] = [lo[i], hi[i]];
+    if (typeof l !== 'number' || typeof h !== 'number') return;
+    if ((regime[i] === 'positive' && h < 0) || (regime[i] === 'negative' && l > 0)) out.push(i);
+  });
+  return out;
+}
+
+/** The section "Where theory and measurement disagree" of one sweep (nothing for a study without a theory). */
+function disagreementHtml(agg: Table, plan: SweepPlan): string {
+  if (!agg.columns.includes('predicted.regime')) return '';
+  const axisKeys: string[] = plan.axes.flatMap((a) => a.keys);
+  const rows = disagreements(agg);
+  const significant = column(agg, 'verdict').filter((v) => v === 'positive' || v === 'negative').length;
+  const head = '<h3>Where theory and measurement disagree</h3>';
+  const rule = `a 95% interval of the gain Δ that excludes 0 on the side the theory did not predict`;
+  if (!rows.length) {
+    return `${head}<p>Nowhere: no grid point has ${rule} (${significant} of ${agg.rows.length} points have an interval that excludes 0${
+      significant ? ', all on the predicted side' : ''
+    }).</p>`;
+  }
+  const cells = rows.map((i) => {
+    const at = axisKeys.map((k) => `${esc(k)} = ${fmt(column(agg, k)[i])}`).join(', ') || 'the base config';
+    const gain = `${fmt(column(agg, 'gain.mean')[i])} <span class="ci">[${fmt(column(agg, 'gain.lo')[i])}, ${fmt(column(agg, 'gain.hi')[i])}]</span>`;
+    return `<tr><td>${at}</td><td>${gain}</td><td>${fmt(column(agg, 'seeds')[i])}</td><td>${fmt(column(agg, 'predicted.gamma')[i])}</td><td>${fmt(
+      column(agg, 'predicted.regime')[i],
+    )}</td></tr>`;
+  });
+  return `${head}<p>${rows.length} of ${agg.rows.length} grid points ${rows.length === 1 ? 'has' : 'have'} ${rule}:</p>
+<table class="disagree"><thead><tr><th>point</th><th>gain Δ [95%]</th><th>seeds</th><th>Γ</th><th>predicted</th></tr></thead><tbody>${cells.join('')}</tbody></table>`;
+}
+
+/** One sweep: its settings, figures, table and where it contradicts the theory. `specNote` says where its spec is kept (HTML). */
 function sectionHtml(s: SweepSection, specNote: string): string {
   return `<section id="${esc(s.sweep.name)}">
 <h2>${esc(s.sweep.title)}</h2>
@@ -183,6 +236,7 @@ function sectionHtml(s: SweepSection, specNote: string): string {
 ${settingsHtml(s.plan)}
 ${s.figures.map(figureHtml).join('\n')}
 ${tableHtml(s.agg, s.plan)}
+${disagreementHtml(s.agg, s.plan)}
 </section>`;
 }
 
@@ -197,6 +251,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;font-size:.85em;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}
 th{background:#f4f4f4}.ci{color:#777;font-size:.9em}.muted{color:#777}.settings{font-size:.85em}
 .kv{display:inline-block;margin-right:.6em}.kv.changed{font-weight:bold}figure{margin:1em 0}img{max-width:100%}
+figure img{width:100%;height:auto}
 figcaption{font-size:.85em;color:#444}.links a{margin:0 .2em}code{background:#f4f4f4;padding:0 .2em}
 </style></head><body>
 ${body}
@@ -226,7 +281,8 @@ export function sweepReportHtml(r: SweepReportInput): string {
 <p>${s.runs} of ${s.expected} paired runs (upstream, transfer, scratch) from <code>${esc(r.dir)}</code>, ${s.runSeconds.toFixed(0)} s of
 training in worker threads, with <b>paratransfer ${esc(r.version)}</b> (engine <code>${esc(r.engine)}</code>, Node ${esc(process.version)})${
       r.failures ? `; <b>${r.failures} runs failed</b> (rerun the sweep to retry them)` : ''
-    }. ${measures} Intervals and bands are 95% Student-t intervals over seeds.</p>
+    }. ${measures} Intervals and bands are 95% over seeds: Student t for the gain, and for ${esc(plural(measure.short))} the
+Wilson interval on the seeds’ effective sample size, inside [0, 1] (docs/sweeps.md, “Intervals”).${fewSeedsHtml([s.agg])}</p>
 ${sectionHtml(s, 'spec stored in <code>results.sqlite</code>')}
 <hr><p class="muted">Generated by <code>paratransfer report</code>, version ${esc(r.version)}. Every figure’s Vega-Lite spec, SVG, PNG
 and CSV are also in <code>figures/</code>; the tables are <code>runs.csv</code> and <code>aggregate.csv</code>

@@ -55,8 +55,11 @@ export interface Measure {
   gainFormat?: string;
 }
 
-/** The common part of every study's result: each phase's measures, the gain Δ (> 0: transfer helps), the config. */
-export type StudyResult<C = unknown> = { config: C; gain: number } & Record<Phase, object>;
+/**
+ * The common part of every study's result: each phase's measures, the gain Δ (> 0: transfer helps), the config, and
+ * `warnings` when the run left the conditions its measures assume (absent when there are none).
+ */
+export type StudyResult<C = unknown> = { config: C; gain: number; warnings?: string[] } & Record<Phase, object>;
 
 /** Progress of one run: `done` of `total` units (gradient steps, training images) in `phase`. */
 export interface RunProgress {
@@ -133,6 +136,26 @@ export interface StudyTheory<C> {
   refit?(observations: readonly TheoryObservation<C>[]): FittedTheory<C>;
 }
 
+/**
+ * What one run of a config will cost, estimated from the config alone before anything runs (the resource guard):
+ * peak memory, wall time on one thread, and the config keys that drive them (largest term first).
+ */
+export interface ResourceEstimate {
+  /** peak bytes the run holds at once */
+  bytes: number;
+  /** wall seconds on one thread of this kind of machine (docs/architecture.md, "Resource guard") */
+  seconds: number;
+  /** the keys behind the largest memory term, e.g. ["n1", "patches", "d"] */
+  memoryDrivers: string[];
+  /** the keys behind the largest time term */
+  timeDrivers: string[];
+  /**
+   * the largest single array, in elements, when it exceeds what one typed array can hold: such a config cannot run
+   * whatever the memory
+   */
+  largestArray?: number;
+}
+
 /** What a study's summary formatter needs besides the result. */
 export interface SummaryOptions {
   /** the preset or file the config came from, as the user gave it */
@@ -172,6 +195,18 @@ export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P
   format(result: R, opts: SummaryOptions): string;
   /** the measures of a run as a nested object: the columns of exports and the store's tables */
   measures(result: R): Record<string, unknown>;
+  /**
+   * The phase result fields that are fractions in [0, 1] (errors, accuracies): their intervals over seeds use
+   * `fractionInterval` (sweep/stats.ts) and stay in [0, 1]. Must include `measure.key`.
+   */
+  fractionKeys: readonly string[];
+  /** how many test samples a phase's measure was counted on: the binomial sampling error of one run */
+  testSamples(result: R, phase: Phase): number;
+  /**
+   * The cost of running a config on `engine`, from the config alone (the resource guard refuses what cannot fit).
+   * Loads its module on first use, as `run` does.
+   */
+  estimate?(config: C, engine?: string): Promise<ResourceEstimate>;
   /** the study's theory, when it has one */
   theory?: StudyTheory<C>;
   /** write the run's artifacts (kept with keepWeights) into a directory */

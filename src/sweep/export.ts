@@ -1,6 +1,7 @@
 import { planStudy, canonicalConfig, expandJobs, type StudyConfig, type SweepPlan } from './grid.js';
-import type { AnyStudy, StudyPrediction } from '../study/types.js';
-import { tInterval } from './stats.js';
+import type { AnyStudy, Phase, StudyPrediction } from '../study/types.js';
+import { fractionInterval, tInterval } from './stats.js';
+import { verdictOf } from '../study/verdict.js';
 import type { StoredRun } from './store.js';
 
 export type Cell = number | string | boolean | null;
@@ -127,9 +128,10 @@ export function runTable(study: AnyStudy, records: readonly RunRecord[], opts: T
 }
 
 /**
- * One row per grid point: config values, the number of seeds, mean / lo / hi (95% t-interval) of every numeric
- * measure, the fraction of seeds with negative transfer, the observed regime and, for a study with a theory, the
- * prediction, whether scratch was near Bayes-optimal and whether they agree.
+ * One row per grid point: config values, the number of seeds, mean / lo / hi (95%) of every numeric measure — errors
+ * and accuracies with intervals inside [0, 1] (`fractionInterval`), everything else Student t — the fraction of seeds
+ * with negative transfer, the verdict (positive / negative only when the gain's interval excludes 0), the observed
+ * regime and, for a study with a theory, the prediction, whether scratch was near Bayes-optimal and whether they agree.
  */
 export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], opts: TableOptions = {}): Table {
   const tol = opts.bayesTolerance ?? 0.01;
@@ -148,6 +150,9 @@ export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], o
   const scratchMeasure = `scratch.${study.measure.key}`;
 
   const statColumns = numeric.flatMap((c) => [`${c}.mean`, `${c}.lo`, `${c}.hi`]);
+  // Errors and accuracies (the study's fraction keys of each phase) get intervals inside [0, 1]; the rest t-intervals.
+  const fractionPhase = new Map<string, Phase>();
+  for (const ph of study.phases) for (const k of study.fractionKeys) fractionPhase.set(`${ph}.${k}`, ph);
   const objs: Record<string, unknown>[] = [];
   const base: Cell[][] = [];
   const stats: Cell[][] = [];
@@ -156,7 +161,15 @@ export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], o
     const cells: Cell[] = [];
     const byName: Record<string, { mean: number | null; lo: number | null; hi: number | null }> = {};
     for (const c of numeric) {
-      const iv = tInterval(g.map((r) => rowOf.get(r)![colIndex.get(c)!] as number | null));
+      const values = g.map((r) => rowOf.get(r)![colIndex.get(c)!] as number | null);
+      const ph = fractionPhase.get(c);
+      let iv;
+      if (ph) {
+        const counts = new Set(g.map((r) => study.testSamples(r.result, ph)));
+        iv = fractionInterval(values, counts.size === 1 ? [...counts][0] : undefined);
+      } else {
+        iv = tInterval(values);
+      }
       byName[c] = iv;
       cells.push(iv.mean, iv.lo, iv.hi);
     }
@@ -174,6 +187,7 @@ export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], o
     const scratchOpt = scratchError === null ? null : scratchError <= tol;
     objs.push({
       negativeFraction: gains.filter((x) => x < 0).length / gains.length,
+      verdict: verdictOf({ low: gain.lo, high: gain.hi }),
       observed: pred ? { regime: observedRegime, significant, scratchBayesOptimal: scratchOpt } : { regime: observedRegime, significant },
       ...(pred
         ? {
@@ -196,11 +210,46 @@ export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], o
   };
 }
 
-/** The table of a stored sweep: one row per run, or per point with `aggregate`. */
-export function sweepTable(plan: SweepPlan, runs: readonly StoredRun[], opts: TableOptions & { aggregate?: boolean } = {}): Table {
+/** Which columns an export has: `brief` (what a reader needs first) or `all`. */
+export type ColumnSet = 'brief' | 'all';
+
+/**
+ * The brief columns of a table: the grid point and seed, the sweep's axes, each phase's measure, the gain (with its
+ * interval and the verdict when aggregated) and the predicted regime.
+ */
+export function briefColumns(study: AnyStudy, plan: SweepPlan, aggregate: boolean): string[] {
+  const axes = plan.axes.flatMap((a) => a.keys);
+  const stat = (c: string) => (aggregate ? [`${c}.mean`, `${c}.lo`, `${c}.hi`] : [c]);
+  const measures = study.phases.flatMap((ph) => stat(`${ph}.${study.measure.key}`));
+  return [
+    'point',
+    ...(aggregate ? [] : ['seed']),
+    ...axes,
+    ...(aggregate ? ['seeds'] : []),
+    ...measures,
+    ...stat('gain'),
+    ...(aggregate ? ['verdict'] : []),
+    'predicted.regime',
+    ...(aggregate ? ['agrees.regime'] : []),
+  ];
+}
+
+/** The table restricted to these columns, in this order (columns it does not have are left out). */
+export function selectColumns(t: Table, names: readonly string[]): Table {
+  const idx = names.map((n) => t.columns.indexOf(n)).filter((i) => i >= 0);
+  return { columns: idx.map((i) => t.columns[i]), rows: t.rows.map((r) => idx.map((i) => r[i])) };
+}
+
+/** The table of a stored sweep: one row per run, or per point with `aggregate`; every column, or the brief ones. */
+export function sweepTable(
+  plan: SweepPlan,
+  runs: readonly StoredRun[],
+  opts: TableOptions & { aggregate?: boolean; columns?: ColumnSet } = {},
+): Table {
   const study = planStudy(plan);
   const records = runRecords(plan, runs);
-  return opts.aggregate ? aggregateTable(study, records, opts) : runTable(study, records, opts);
+  const table = opts.aggregate ? aggregateTable(study, records, opts) : runTable(study, records, opts);
+  return opts.columns === 'brief' ? selectColumns(table, briefColumns(study, plan, Boolean(opts.aggregate))) : table;
 }
 
 /** Column accessor for tables. */

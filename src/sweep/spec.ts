@@ -198,7 +198,10 @@ export function parseSweepSpec<C = StudyConfig>(text: string, where = 'sweep spe
   } catch (e) {
     throw new UserError(`${where}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (doc === null || doc === undefined) doc = {};
+  // An empty spec would run one default config and look like a sweep: refuse it.
+  if (doc === null || doc === undefined || (typeof doc === 'object' && !Array.isArray(doc) && !Object.keys(doc).length)) {
+    throw new UserError(`${where}: the spec is empty: give a base (a preset or config) and a grid of values (docs/sweeps.md)`);
+  }
   const r = sweepSpecSchema.safeParse(doc);
   if (!r.success) throw new UserError(firstIssue(r.error, where));
   return resolveSpec(r.data, where, specDir, defaultName) as SweepPlan<C>;
@@ -242,6 +245,14 @@ export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.'
     const seen = new Set(rows.map((r) => JSON.stringify(r)));
     if (seen.size !== rows.length) throw new UserError(`${where}: field "zip": a combination of values is listed twice`);
     axes.push({ keys, values: rows });
+  }
+
+  // `grid: {}` (or `zip: {}`) names no axis: it would silently run the base alone.
+  if (!axes.length && (spec.grid !== undefined || spec.zip !== undefined)) {
+    const field = spec.grid !== undefined ? 'grid' : 'zip';
+    throw new UserError(
+      `${where}: field "${field}": is empty: list at least one key with its values, or leave ${field} out to run the base config over its seeds`,
+    );
   }
 
   const seeds = typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => i) : (spec.seeds ?? [0]);

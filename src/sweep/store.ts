@@ -79,6 +79,37 @@ function summaryColumns(config: object, result: string): [number, number, number
   return [error(r.upstream[measure.key]), error(r.transfer[measure.key]), error(r.scratch[measure.key]), r.gain];
 }
 
+/**
+ * Open a SQLite file and run `setup` on it; a file that is not a database (corrupt, truncated, another format) or
+ * that SQLite cannot open is a one-line UserError naming the file, and the handle is closed.
+ */
+function openDatabase(file: string, options: Database.Options, setup: (db: Database.Database) => void): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, options);
+    setup(db);
+    return db;
+  } catch (e) {
+    db?.close();
+    if (e instanceof UserError) throw e;
+    const code = (e as { code?: string }).code ?? '';
+    const why = /NOTADB|CORRUPT/.test(code)
+      ? 'not a SQLite database (corrupt, truncated, or another kind of file)'
+      : `cannot open it as a results store (${(e as Error).message.split('\n')[0]})`;
+    throw new UserError(`${file}: ${why}`);
+  }
+}
+
+/** A store written by a later, incompatible version (or by another program that uses the same table names). */
+function checkFormat(db: Database.Database, file: string): void {
+  const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='meta'`).get();
+  if (!hasMeta) throw new UserError(`${file}: not a paratransfer results store (no meta table): another program's database?`);
+  const row = db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined;
+  if (row && row.value !== FORMAT) {
+    throw new UserError(`${file}: results store format ${row.value}, this version reads format ${FORMAT}: use the paratransfer version that wrote it`);
+  }
+}
+
 /** A sweep's results store, DIR/results.sqlite: one row per finished (point, seed), written one transaction each. */
 export class SweepStore {
   private constructor(
@@ -93,12 +124,17 @@ export class SweepStore {
   /** Open (creating DIR if needed) for writing. */
   static open(dir: string): SweepStore {
     mkdirSync(dir, { recursive: true });
-    const db = new Database(join(dir, storeFile));
-    // WAL: a killed process never corrupts the file; committed runs survive, an interrupted insert rolls back.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 10000');
-    db.exec(SCHEMA);
+    const file = join(dir, storeFile);
+    const db = openDatabase(file, {}, (db) => {
+      // Another program's database is left untouched (no tables of ours added to it).
+      const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type='table'`).get() as { n: number };
+      if (tables.n > 0) checkFormat(db, file);
+      // WAL: a killed process never corrupts the file; committed runs survive, an interrupted insert rolls back.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 10000');
+      db.exec(SCHEMA);
+    });
     return new SweepStore(dir, db);
   }
 
@@ -108,9 +144,11 @@ export class SweepStore {
     if (!existsSync(file)) {
       throw new UserError(`${dir}: no ${storeFile} here (run \`paratransfer sweep SPEC.yaml --out ${dir}\` first)`);
     }
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    const ok = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='runs'`).get();
-    if (!ok) throw new UserError(`${file}: not a paratransfer results store`);
+    const db = openDatabase(file, { readonly: true, fileMustExist: true }, (db) => {
+      const ok = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='runs'`).get();
+      if (!ok) throw new UserError(`${file}: not a paratransfer results store (no runs table): another program's database?`);
+      checkFormat(db, file);
+    });
     return new SweepStore(dir, db);
   }
 

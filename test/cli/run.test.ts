@@ -37,7 +37,9 @@ describe('paratransfer run (CLI)', () => {
     const r = await runCli(['run', 'positive-transfer', ...tiny]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/transfer gain Δ = err_scratch − err_transfer = -?\d+\.\d\d points/);
+    expect(r.stdout).toMatch(/transfer gain Δ = err_scratch − err_transfer = [+−]\d+\.\d\d points \(one seed: not a verdict\)/);
+    expect(r.stdout).toMatch(/one seed \(seed 0\) cannot tell the seed-to-seed spread/);
+    expect(r.stdout).not.toMatch(/positive transfer$|NEGATIVE transfer/m);
     expect(r.stdout).toMatch(/theory \(docs\/theory\.md\): Γ = -?\d+\.\d{3} → (positive|negative|neutral) transfer predicted/);
     expect(r.stdout).toMatch(/transfer inherited/);
     expect(r.stdout).toMatch(/transfer fresh/);
@@ -47,7 +49,8 @@ describe('paratransfer run (CLI)', () => {
   const bad: [string, string[], RegExp][] = [
     ['alpha out of range', ['--set', 'alpha=1.5'], /field "alpha": must be a number in \[0, 1\] \(got 1\.5\)/],
     ['label noise ≥ 1/2', ['--set', 'labelNoise=0.5'], /field "labelNoise": must be a number in \[0, 0\.5\)/],
-    ['d too small', ['--set', 'd=2'], /field "d": must be ≥ 4/],
+    ['d too small', ['--set', 'd=2'], /field "d": must be an integer in \[4, 10000000\]/],
+    ['d far too small (one line, not two)', ['--set', 'd=1'], /^paratransfer: error: preset positive-transfer with --set: field "d": must be an integer in \[4, 10000000\]: .*\(got 1\)\n$/],
     ['n1 < 1', ['--set', 'n1=0'], /field "n1": must be an integer in \[1, /],
     ['NaN', ['--set', 'sigma0=nan'], /field "sigma0": .*\(got NaN\)/],
     ['wrong type', ['--set', 'freezeInherited=3'], /field "freezeInherited": must be true or false/],

@@ -38,8 +38,8 @@ function countRows(dir: string): { rows: number; distinct: number } {
 }
 
 async function exportAll(dir: string): Promise<{ csv: string; agg: string }> {
-  const csv = await runCli(['results', dir, '--format', 'csv']);
-  const agg = await runCli(['results', dir, '--format', 'json', '--aggregate']);
+  const csv = await runCli(['results', '--columns', 'all', dir, '--format', 'csv']);
+  const agg = await runCli(['results', '--columns', 'all', dir, '--format', 'json', '--aggregate']);
   expect(csv.code, csv.stderr).toBe(0);
   expect(agg.code, agg.stderr).toBe(0);
   return { csv: csv.stdout, agg: agg.stdout };
@@ -54,7 +54,14 @@ beforeAll(async () => {
   const r = await runCli(['sweep', specFile, '--out', join(work, 'ref'), '--workers', '2']);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toBe(`sweep resume-check: ${total} runs in ${join(work, 'ref', 'results.sqlite')} (0 already done, ${total} run now)\n`);
-  expect(r.stderr).toBe(''); // no progress bar on a pipe
+  // No bar on a pipe: one progress line per tenth of the runs, with done/total and an ETA only once there is data.
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines.length).toBeGreaterThanOrEqual(1);
+  expect(lines.length).toBeLessThanOrEqual(11);
+  for (const line of lines) {
+    expect(line).toMatch(new RegExp(`^paratransfer: sweep: \\d+/${total} runs \\(\\d+%\\), 0 failed, \\d+ workers, elapsed \\d+ s, ETA (—|\\d+ s)$`));
+  }
+  expect(lines[lines.length - 1]).toMatch(new RegExp(`^paratransfer: sweep: ${total}/${total} runs \\(100%\\).*ETA 0 s$`));
   reference = await exportAll(join(work, 'ref'));
 });
 
@@ -145,17 +152,35 @@ describe('paratransfer sweep', () => {
 describe('paratransfer results', () => {
   it('writes the export to a file and reports bad input in one line', async () => {
     const out = join(work, 'runs.csv');
-    const r = await runCli(['results', join(work, 'ref'), '--out', out]);
+    const r = await runCli(['results', '--columns', 'all', join(work, 'ref'), '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(reference.csv);
     const header = reference.csv.split('\n')[0].split(',');
     expect(header.slice(0, 5)).toEqual(['point', 'seed', 'job', 'engine', 'd']);
     expect(header).toContain('transfer.features.inherited.signalLearning.u.pos');
-    const fmt = await runCli(['results', join(work, 'ref'), '--format', 'xml']);
+    const fmt = await runCli(['results', '--columns', 'all', join(work, 'ref'), '--format', 'xml']);
     expect(fmt.code).toBe(1);
     expect(fmt.stderr).toBe('paratransfer: error: --format: must be csv or json, got "xml"\n');
-    const none = await runCli(['results', join(work, 'nowhere')]);
+    const none = await runCli(['results', '--columns', 'all', join(work, 'nowhere')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no results\.sqlite here/);
+  });
+
+  it('prints the brief columns by default, every column with --columns all', async () => {
+    const brief = await runCli(['results', join(work, 'ref')]);
+    expect(brief.code, brief.stderr).toBe(0);
+    const header = brief.stdout.split('\n')[0].split(',');
+    expect(header.slice(0, 2)).toEqual(['point', 'seed']);
+    expect(header).toContain('transfer.testError');
+    expect(header).toContain('gain');
+    expect(header.at(-1)).toBe('predicted.regime');
+    expect(header.length).toBeLessThan(15);
+    const agg = await runCli(['results', join(work, 'ref'), '--aggregate']);
+    const aggHeader = agg.stdout.split('\n')[0].split(',');
+    expect(aggHeader).toContain('gain.lo');
+    expect(aggHeader).toContain('verdict');
+    const bad = await runCli(['results', join(work, 'ref'), '--columns', 'some']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('paratransfer: error: --columns: must be brief or all, got "some"\n');
   });
 });

@@ -189,11 +189,11 @@ describe('paratransfer train: bad input is one line on stderr, exit 1, and no ou
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('a missing required flag is a usage error (exit 2) naming the flag', async () => {
+  it('a missing required flag is a usage error (exit 1, the paratransfer: prefix) naming the flag', async () => {
     const f = files();
     const r = await runCli(['train', '--dataset', f.data, '--init', f.init, '--lr', '1', '--out', f.out]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("'--steps <T>' not specified");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("paratransfer: error: required option '--steps <T>' not specified\n");
     expect(existsSync(f.out)).toBe(false);
   });
 });
@@ -213,10 +213,11 @@ describe('run --save then train reproduces the transfer run bit for bit', () => 
       const d = result.workingDimension;
       expect(d).toBe(extra.length ? 50 : 49);
       expect(readdirSync(save).sort()).toEqual([
-        'scratch.safetensors', 'task1-train.safetensors', 'task2-train.safetensors',
-        'transfer-init.safetensors', 'transfer.safetensors', 'upstream.safetensors',
+        'scratch-init.safetensors', 'scratch.safetensors', 'task1-test.safetensors', 'task1-train.safetensors',
+        'task2-test.safetensors', 'task2-train.safetensors', 'transfer-init.safetensors', 'transfer.safetensors',
+        'upstream.safetensors',
       ]);
-      for (const phase of ['upstream', 'transfer-init', 'transfer', 'scratch']) {
+      for (const phase of ['upstream', 'transfer-init', 'transfer', 'scratch-init', 'scratch']) {
         const f = readSafetensors(join(save, `${phase}.safetensors`));
         expect(f.metadata.phase).toBe(phase);
         expect(JSON.parse(f.metadata.config)).toEqual(config);
@@ -240,6 +241,17 @@ describe('run --save then train reproduces the transfer run bit for bit', () => 
       const init = getTensor(readSafetensors(join(save, 'transfer-init.safetensors')), 'W').data as Float64Array;
       expect(mine).not.toEqual(init); // training moved the weights
       expect(Buffer.from(mine.buffer).equals(Buffer.from(theirs.buffer))).toBe(true);
+
+      // the scratch run replays from its own initialisation too (run --save writes scratch-init)
+      const outScratch = join(save, 'rescratch.safetensors');
+      const sc = await runCli([
+        'train', '--dataset', join(save, 'task2-train.safetensors'), '--init', join(save, 'scratch-init.safetensors'),
+        '--lr', String(config.lr), '--steps', String(config.steps), '--out', outScratch, '--json',
+      ]);
+      expect(sc.code, sc.stderr).toBe(0);
+      const replayed = getTensor(readSafetensors(outScratch), 'W').data as Float64Array;
+      const scratch = getTensor(readSafetensors(join(save, 'scratch.safetensors')), 'W').data as Float64Array;
+      expect(Buffer.from(replayed.buffer).equals(Buffer.from(scratch.buffer))).toBe(true);
     });
   }
 });

@@ -61,7 +61,11 @@ describe('bad input gets one clear line naming the field and what is allowed', (
     ['alpha negative', ['alpha=-0.1'], /field "alpha": must be a number in \[0, 1\]/],
     ['label noise 0.5', ['labelNoise=0.5'], /field "labelNoise": must be a number in \[0, 0\.5\)/],
     ['label noise negative', ['labelNoise=-0.01'], /field "labelNoise"/],
-    ['d too small for the directions', ['d=3'], /field "d": must be ≥ 4 for the non-zero directions/],
+    ['d too small for the directions', ['d=3'], /field "d": must be an integer in \[4, 10000000\]: the non-zero directions among u, v₁, v₂ take 3, noise at least 1 more \(got 3\)$/],
+    // one message for d whatever the bound it breaks (issue 14: no second, contradicting line)
+    ['d below the field range', ['d=1'], /field "d": must be an integer in \[4, 10000000\]: .* \(got 1\)$/],
+    ['d not an integer', ['d=4.5'], /field "d": must be an integer in \[4, 10000000\]: .* \(got 4\.5\)$/],
+    ['d with fewer directions', ['d=1', 'uNorm=0'], /field "d": must be an integer in \[3, 10000000\]: the non-zero directions among u, v₁, v₂ take 2/],
     ['zero samples', ['n2=0'], /field "n2": must be an integer in \[1, /],
     ['fractional m', ['m=2.5'], /field "m": must be an integer/],
     ['NaN', ['sigmaP1=nan'], /field "sigmaP1": .* \(got NaN\)/],

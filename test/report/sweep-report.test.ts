@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentConfig } from '../../src/config/schema.js';
-import { dynamics, measureVsFactor, phaseDiagram, predictedBoundary } from '../../src/report/figures.js';
+import { dynamics, figureWidth, gainVsFactor, measureVsFactor, panelLabels, phaseDiagram, predictedBoundary } from '../../src/report/figures.js';
+import { disagreements } from '../../src/report/html.js';
 import { paperSweeps } from '../../src/report/paper.js';
 import { renderFigure } from '../../src/report/render.js';
 import { aggregateTable, runRecords, type RunRecord, type Table } from '../../src/sweep/export.js';
@@ -137,5 +138,81 @@ describe('paratransfer reproduce', () => {
     const bad = await runCli(['reproduce', '--quick', '--only', 'alpah', '--out', out]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^paratransfer: error: --only: unknown sweep "alpah" \(named sweeps: alpha, n1, /);
+  });
+});
+
+/** The width of a rendered figure (its SVG's width attribute). */
+const svgWidth = (svg: string) => Number(/<svg[^>]* width="([\d.]+)"/.exec(svg)![1]);
+
+describe('figures a reader can trust (issue 14)', () => {
+  it('fill the report width, legends at full colour, a tick at both ends of every axis', async () => {
+    const sub = { ...agg, rows: agg.rows.filter((_, i) => agg.rows[i][agg.columns.indexOf('alpha')] === 1) };
+    const m = measureVsFactor(sub, 'uNorm', { study: syntheticStudy, log: true, title: 't' });
+    const spec = m.spec as unknown as { width: number; layer: { encoding: Record<string, { axis?: { values?: number[] }; scale?: Record<string, unknown>; legend?: Record<string, unknown> }> }[] };
+    expect(spec.width).toBe(760);
+    const line = spec.layer[spec.layer.length - 1].encoding;
+    expect(line.x.axis!.values).toEqual([0.5, 2]); // the simulated values, from the first to the last
+    expect(line.x.scale).toMatchObject({ domain: [0.5, 2], nice: false });
+    expect(line.y.scale).toMatchObject({ nice: 5 });
+    expect(line.y.axis).toMatchObject({ tickCount: 5 });
+    expect(line.color.legend).toMatchObject({ symbolType: 'stroke', symbolOpacity: 1 });
+    const { svg } = await renderFigure(m.spec);
+    expect(svgWidth(svg)).toBeGreaterThan(900);
+    expect(svgWidth(svg)).toBeLessThanOrEqual(figureWidth + 30);
+
+    const g = gainVsFactor(agg, 'uNorm', { study: syntheticStudy, log: true, title: 'g', panels: panelLabels(agg, ['alpha']) });
+    const gs = g.spec as unknown as { spec: { width: number }; columns: number };
+    expect(gs.spec.width).toBe(270);
+    const rendered = await renderFigure(g.spec);
+    expect(svgWidth(rendered.svg)).toBeGreaterThan(600);
+    expect(svgWidth(rendered.svg)).toBeLessThanOrEqual(figureWidth + 30);
+
+    const dyn = dynamics(records.filter((r) => r.config.alpha === 0.5), { title: 'd' });
+    const ds = dyn.spec as unknown as { spec: { layer: { encoding: Record<string, { axis?: { values?: number[] }; legend?: Record<string, unknown> }> }[] } };
+    const enc = ds.spec.layer[1].encoding;
+    expect(enc.color.legend).toMatchObject({ symbolType: 'stroke', symbolOpacity: 1 });
+    expect(enc.x.axis!.values![0]).toBe(0);
+    expect(enc.x.axis!.values!.at(-1)).toBe(30); // the last step
+    expect(svgWidth((await renderFigure(dyn.spec)).svg)).toBeGreaterThan(700);
+
+    const ph = phaseDiagram(agg, plan.base, 'uNorm', 'alpha', { study: syntheticStudy, xLog: true, title: 'p', predictor: fakePredictor });
+    const ps = ph.spec as unknown as { width: number; layer: { encoding: Record<string, { axis?: { values?: number[] }; scale?: { domain?: number[] } }> }[] };
+    const x = ps.layer[0].encoding.x;
+    expect(ps.width).toBe(800);
+    expect(x.axis!.values![0]).toBe(x.scale!.domain![0]); // ticks at both ends of the axis
+    expect(x.axis!.values!.at(-1)).toBe(x.scale!.domain![1]);
+    expect(x.axis!.values!.slice(1, -1)).toEqual([0.5, 2]);
+  });
+
+  it('the report page shows figures at full width', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-report-width-'));
+    const store = SweepStore.open(dir);
+    store.attach(plan, spec, 'dense', 'test');
+    await runSweeps([{ plan, store }], new InlineQueue(), { engine: 'dense', version: 'test' });
+    store.close();
+    const r = await runCli(['report', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('figure img{width:100%;height:auto}');
+    expect(html).toContain('<h3>Where theory and measurement disagree</h3>');
+  });
+});
+
+describe('where theory and measurement disagree', () => {
+  const table = (rows: [string, number | null, number | null][]): Table => ({
+    columns: ['predicted.regime', 'gain.lo', 'gain.hi'],
+    rows: rows.map((r) => [...r]),
+  });
+  it('lists the points whose gain interval excludes 0 on the side the theory did not predict', () => {
+    const t = table([
+      ['positive', -0.05, -0.01], // contradicts
+      ['positive', -0.05, 0.01], // includes 0: cannot tell
+      ['negative', 0.01, 0.04], // contradicts
+      ['negative', -0.04, -0.01], // agrees
+      ['neutral', 0.01, 0.02], // no prediction to contradict
+      ['positive', null, null], // one seed: no interval
+      ['positive', 0.02, 0.03], // agrees
+    ]);
+    expect(disagreements(t)).toEqual([0, 2]);
   });
 });

@@ -122,7 +122,7 @@ describe('stores written before the Study interface', () => {
     expect(after.split(',')).toHaveLength(4);
     for (const id of before.split(',')) expect(after).toContain(id);
     // The run redone now is the one the old version had stored: the export is byte for byte the old one.
-    const exported = await runCli(['results', dir]);
+    const exported = await runCli(['results', '--columns', 'all', dir]);
     expect(exported.stdout).toBe(readFileSync(join(fixtures, csv), 'utf8'));
   });
 });

@@ -6,7 +6,9 @@ import type { ExperimentConfig } from '../../src/config/schema.js';
 import { runExperiment } from '../../src/experiment/run.js';
 import {
   aggregateTable,
+  briefColumns,
   column,
+  selectColumns,
   fitThreshold,
   runRecords,
   runTable,
@@ -23,7 +25,7 @@ import { InlineQueue, type JobEvent, type JobQueue } from '../../src/sweep/queue
 import type { JobPayload } from '../../src/sweep/job.js';
 import { runSweeps } from '../../src/sweep/run.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
-import { studentTCdf, studentTQuantile, tInterval } from '../../src/sweep/stats.js';
+import { fractionInterval, studentTCdf, studentTQuantile, tInterval } from '../../src/sweep/stats.js';
 import { SweepStore } from '../../src/sweep/store.js';
 
 describe('Student-t intervals', () => {
@@ -174,6 +176,45 @@ seeds: 3
     expect(column(t, 'uNorm')).toEqual([0.5, 0.5, 2, 2]);
     expect(column(t, 'alpha')).toEqual([0, 0.5, 0, 0.5]);
     expect(t.columns).not.toContain('seed');
+  });
+
+  it('gives errors intervals inside [0, 1] (fractionInterval) and the gain a t-interval with its verdict', () => {
+    const t = aggregateTable(syntheticStudy, records, { predictor: fakePredictor });
+    for (let i = 0; i < 4; i++) {
+      const g = records.filter((r) => r.point === i);
+      for (const ph of ['upstream', 'transfer', 'scratch'] as const) {
+        for (const key of ['testError', 'testErrorNoisy'] as const) {
+          const iv = fractionInterval(g.map((r) => r.result[ph][key]), 100);
+          expect(column(t, `${ph}.${key}.lo`)[i], `${ph}.${key}`).toBe(iv.lo);
+          expect(column(t, `${ph}.${key}.hi`)[i]).toBe(iv.hi);
+          expect(iv.lo!).toBeGreaterThanOrEqual(0);
+          expect(iv.hi!).toBeLessThanOrEqual(1);
+        }
+      }
+      // other measures keep the t-interval
+      expect(column(t, 'scratch.trainLoss.lo')[i]).toBe(tInterval(g.map((r) => r.result.scratch.trainLoss)).lo);
+      const lo = column(t, 'gain.lo')[i] as number;
+      const hi = column(t, 'gain.hi')[i] as number;
+      expect(column(t, 'verdict')[i]).toBe(lo > 0 ? 'positive' : hi < 0 ? 'negative' : 'not significant');
+    }
+    expect(column(t, 'verdict')[0]).toBe('not significant'); // α = 0: gain exactly 0 on every seed
+  });
+
+  it('--columns brief keeps the axes, the measures, the gain (interval, verdict) and the predicted regime', () => {
+    const runs = selectColumns(runTable(syntheticStudy, records, { predictor: fakePredictor }), briefColumns(syntheticStudy, plan, false));
+    expect(runs.columns).toEqual(['point', 'seed', 'uNorm', 'alpha', 'upstream.testError', 'transfer.testError', 'scratch.testError', 'gain', 'predicted.regime']);
+    const agg = selectColumns(aggregateTable(syntheticStudy, records, { predictor: fakePredictor }), briefColumns(syntheticStudy, plan, true));
+    expect(agg.columns).toEqual([
+      'point', 'uNorm', 'alpha', 'seeds',
+      'upstream.testError.mean', 'upstream.testError.lo', 'upstream.testError.hi',
+      'transfer.testError.mean', 'transfer.testError.lo', 'transfer.testError.hi',
+      'scratch.testError.mean', 'scratch.testError.lo', 'scratch.testError.hi',
+      'gain.mean', 'gain.lo', 'gain.hi', 'verdict', 'predicted.regime', 'agrees.regime',
+    ]);
+    expect(agg.rows).toHaveLength(4);
+    // without a theory the prediction columns are simply absent
+    const none = selectColumns(runTable(syntheticStudy, records, { predictor: null }), briefColumns(syntheticStudy, plan, false));
+    expect(none.columns).not.toContain('predicted.regime');
   });
 
   it('writes byte-stable CSV and JSON', () => {

@@ -215,8 +215,8 @@ describe('paratransfer sweep, results and report on real data', () => {
     }
   };
   const exportAll = async () => {
-    const a = await runCli(['results', dir, '--format', 'csv']);
-    const b = await runCli(['results', dir, '--format', 'json', '--aggregate']);
+    const a = await runCli(['results', '--columns', 'all', dir, '--format', 'csv']);
+    const b = await runCli(['results', '--columns', 'all', dir, '--format', 'json', '--aggregate']);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     return { csv: a.stdout, agg: b.stdout };
@@ -272,7 +272,7 @@ describe('paratransfer sweep, results and report on real data', () => {
     const resumed = await runCli(['sweep', specFile, '--out', dir, '--workers', '1']);
     expect(resumed.stdout).toContain('(1 already done, 1 run now)');
     expect(rowCount()).toEqual({ n: 2, d: 2 });
-    expect((await runCli(['results', dir])).stdout).toBe(csv);
+    expect((await runCli(['results', '--columns', 'all', dir])).stdout).toBe(csv);
   });
 
   it('refuses another engine for a real-data sweep, and a synthetic sweep into its directory, in one line', async () => {
@@ -303,7 +303,12 @@ describe('paratransfer sweep, results and report on real data', () => {
     expect(accuracy[0]).toBe('alpha,run,mean,lo,hi,seeds');
     expect(accuracy).toHaveLength(5);
     const rows = JSON.parse(agg) as Record<string, number>[];
-    expect(accuracy[3]).toBe(`1,transfer,${rows[1]['transfer.testAccuracy.mean']},,,1`);
+    // one seed: the band is the Wilson interval of the test set (binomial sampling error), inside [0, 1]
+    expect(accuracy[3]).toBe(
+      `1,transfer,${rows[1]['transfer.testAccuracy.mean']},${rows[1]['transfer.testAccuracy.lo']},${rows[1]['transfer.testAccuracy.hi']},1`,
+    );
+    expect(rows[1]['transfer.testAccuracy.lo']).toBeGreaterThan(0);
+    expect(rows[1]['transfer.testAccuracy.hi']).toBeLessThanOrEqual(1);
     expect(readFileSync(join(dir, 'figures', 'real-tiny-gain-alpha.csv'), 'utf8').split('\n')[2]).toBe(
       `1,gain,${rows[1]['gain.mean']},,,1,${rows[1].negativeFraction}`,
     );

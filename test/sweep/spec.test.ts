@@ -169,3 +169,24 @@ describe('job payloads', () => {
     );
   });
 });
+
+describe('the silent cases are refused (issue 14)', () => {
+  it('an empty spec is an error, not one default run', () => {
+    for (const text of ['', '# nothing\n', '{}\n', '---\n']) {
+      expect(specError(text)).toBe('spec.yaml: the spec is empty: give a base (a preset or config) and a grid of values (docs/sweeps.md)');
+    }
+  });
+
+  it('an empty grid or zip (no axis at all) is an error; a base without any grid is a deliberate single point', () => {
+    expect(specError('base: positive-transfer\ngrid: {}\n')).toBe(
+      'spec.yaml: field "grid": is empty: list at least one key with its values, or leave grid out to run the base config over its seeds',
+    );
+    expect(specError('grid: {}\nzip: {}\n')).toMatch(/^spec\.yaml: field "grid": is empty/);
+    expect(specError('base: positive-transfer\nzip: {}\n')).toMatch(/^spec\.yaml: field "zip": is empty/);
+    // an empty grid beside a real zip axis leaves an axis: fine
+    expect(parseSweepSpec(`${small}grid: {}\nzip: { alpha: [0, 1] }\n`, 'spec.yaml').axes).toHaveLength(1);
+    const single = parseSweepSpec(`base: positive-transfer\n${small}seeds: 3\n`, 'spec.yaml');
+    expect(single.axes).toEqual([]);
+    expect(expandJobs(single).jobs).toHaveLength(3);
+  });
+});

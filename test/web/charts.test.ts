@@ -1,7 +1,7 @@
 /** The explorer's hand-written chart maths: scales, ticks, tick labels and marching-squares contours. */
 import { describe, expect, it } from 'vitest';
 import { contourSegments } from '../../web/src/contour.js';
-import { extent, formatTick, makeScale, niceStep } from '../../web/src/scale.js';
+import { axisTicks, extent, formatTick, makeScale, niceDomain, niceStep } from '../../web/src/scale.js';
 
 describe('scales and ticks', () => {
   it('picks 1-2-5 steps', () => {
@@ -30,6 +30,29 @@ describe('scales and ticks', () => {
     expect(extent([0, 1, NaN, 0.5], 'linear', 0.1)).toEqual([-0.1, 1.1]);
     expect(extent([0, -1, 4, 1], 'log', 0)).toEqual([1, 4]);
     expect(extent([NaN], 'linear')).toBeNull();
+  });
+
+  it('widens a domain to round values, so an axis starts and ends on a tick', () => {
+    expect(niceDomain('linear', [0.0213, 0.1487], 5)).toEqual([0.02, 0.16]);
+    expect(niceDomain('linear', [-0.031, 0.094], 4)).toEqual([-0.04, 0.1]);
+    expect(niceDomain('log', [25, 800], 5)).toEqual([20, 1000]);
+    expect(niceDomain('log', [0.03, 0.6], 5)).toEqual([0.02, 1]);
+    for (const [kind, d] of [['linear', [0.0213, 0.1487]], ['linear', [3, 4]], ['log', [25, 800]], ['log', [0.03, 0.6]]] as const) {
+      const s = makeScale(kind, niceDomain(kind, [...d], 5), [0, 500]);
+      const t = axisTicks(s, 5);
+      expect(t[0]).toBe(s.domain[0]);
+      expect(t[t.length - 1]).toBe(s.domain[1]);
+    }
+  });
+
+  it('always ticks both ends of an axis, even of a fixed domain, without crowding', () => {
+    const s = makeScale('linear', [-0.013, 0.3], [0, 500]);
+    const t = axisTicks(s, 5);
+    expect(t[0]).toBe(-0.013);
+    expect(t[t.length - 1]).toBe(0.3);
+    expect(t).not.toContain(0); // 0 sits closer than 40% of a step to the added end: dropped
+    expect(t).toEqual([-0.013, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
+    expect(axisTicks(makeScale('linear', [0, 1], [0, 500]), 5)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
 
   it('labels ticks as decimals, or powers of ten when tiny', () => {

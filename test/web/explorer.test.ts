@@ -254,9 +254,13 @@ describe.skipIf(!haveChromium)('the explorer in headless Chromium', () => {
     expect(await page.isEnabled('[data-testid=run]')).toBe(true);
     expect(await page.textContent('[data-testid=field-alpha-error]')).toBe('');
     // A rule across fields: d must leave room for u, v₁, v₂ and noise.
+    const dMessage = 'must be an integer in [4, 10000000]: the non-zero directions among u, v₁, v₂ take 3, noise at least 1 more';
     await page.fill('[data-testid=field-d]', '3');
     expect(await page.isDisabled('[data-testid=run]')).toBe(true);
-    expect(await page.textContent('[data-testid=field-d-error]')).toBe('must be ≥ 4 for the non-zero directions (u, v₁, v₂) plus room for noise');
+    expect(await page.textContent('[data-testid=field-d-error]')).toBe(dMessage);
+    // one message for every bad d, the CLI's (not the plain [2, 10⁷] range and then another bound)
+    await page.fill('[data-testid=field-d]', '1');
+    expect(await page.textContent('[data-testid=field-d-error]')).toBe(dMessage);
     await page.fill('[data-testid=field-n1]', '2.5');
     expect(await page.textContent('[data-testid=field-n1-error]')).toBe(message('n1', 2.5));
     await page.fill('[data-testid=field-d]', '200');
@@ -304,7 +308,7 @@ seeds: 2
 
   it('serves the sweep’s export, exactly as `paratransfer results --format json`', async () => {
     const served = await rawGet(server.port, '/results.json');
-    const cli = await runCli(['results', dir, '--format', 'json']);
+    const cli = await runCli(['results', '--columns', 'all', dir, '--format', 'json']);
     expect(served.status).toBe(200);
     expect(served.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(served.body).toBe(cli.stdout);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, presetConfig, presets } from '../../src/config/presets.js';
 import type { ExperimentConfig } from '../../src/config/schema.js';
-import { studentTQuantile } from '../../src/sweep/stats.js';
+import { fractionInterval, studentTQuantile } from '../../src/sweep/stats.js';
 import { syntheticStudy } from '../../src/experiment/study.js';
 import { ExportError, loadSweep, parseCsv, pointKeysOf, type Row } from '../../web/src/sweep-data.js';
 
@@ -57,13 +57,19 @@ describe('loadSweep on per-run exports', () => {
     expect(sweep.assumed).toEqual([]);
   });
 
-  it('computes means and 95% t-intervals over seeds', () => {
+  it('computes means and 95% intervals over seeds: errors inside [0, 1], the gain Student t', () => {
     const p = sweep.points.find((q) => q.config.uNorm === 0.5 && q.config.alpha === 1)!;
     expect(p.seeds).toBe(2);
     expect(p.transfer.mean).toBeCloseTo(0.45, 15);
-    const half = studentTQuantile(0.975, 1) * 0.05; // s = 0.0707…, se = s/√2 = 0.05
+    // an error's interval: the Wilson interval on the seeds' effective sample size (sweep/stats.ts), in [0, 1]
+    const transfers = runRows().filter((r) => r.uNorm === 0.5 && r.alpha === 1).map((r) => r['transfer.testError'] as number);
+    expect({ ...p.transfer }).toEqual(fractionInterval(transfers));
+    expect(p.transfer.lo!).toBeGreaterThanOrEqual(0);
+    expect(p.transfer.hi!).toBeLessThanOrEqual(1);
     expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.7062047361747, 9);
-    expect(p.transfer.hi! - p.transfer.mean!).toBeCloseTo(half, 12);
+    const gains = runRows().filter((r) => r.uNorm === 0.5 && r.alpha === 1).map((r) => r.gain as number);
+    const half = studentTQuantile(0.975, 1) * (Math.abs(gains[0] - gains[1]) / 2); // se = |g₁ − g₂|/2 for two seeds
+    expect(p.gain.hi! - p.gain.mean!).toBeCloseTo(half, 12);
     expect(p.gain.mean).toBeCloseTo(-0.2, 15);
     expect(p.negativeFraction).toBe(1);
     expect(p.observed).toBe('negative');

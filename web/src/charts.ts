@@ -4,7 +4,7 @@
  * page runs under a strict Content-Security-Policy (no eval).
  */
 import { contourSegments } from './contour.js';
-import { extent, formatTick, makeScale, type Scale, type ScaleKind } from './scale.js';
+import { axisTicks, extent, formatTick, makeScale, niceDomain, type Scale, type ScaleKind } from './scale.js';
 
 export const palette = {
   upstream: '#6b6b6b',
@@ -82,10 +82,11 @@ interface Frame {
 function axes(frame: Frame, xLabel: string, yLabel: string, width: number, height: number, categorical?: { x?: string[]; y?: string[] }): string {
   const { x, y, left, right, top, bottom } = frame;
   const parts: string[] = [];
-  const xt = categorical?.x ? categorical.x.map((_, i) => i) : x.ticks(Math.max(2, Math.floor((right - left) / 80)));
-  const yt = categorical?.y ? categorical.y.map((_, i) => i) : y.ticks(Math.max(2, Math.floor((bottom - top) / 45)));
-  const xStep = xt.length > 1 ? xt[1] - xt[0] : undefined;
-  const yStep = yt.length > 1 ? yt[1] - yt[0] : undefined;
+  // Every axis has a tick at both ends (axisTicks), so its range reads off the labels.
+  const xt = categorical?.x ? categorical.x.map((_, i) => i) : axisTicks(x, xTickCount(right - left));
+  const yt = categorical?.y ? categorical.y.map((_, i) => i) : axisTicks(y, yTickCount(bottom - top));
+  const xStep = tickStep(xt);
+  const yStep = tickStep(yt);
   const xFmt = (v: number, i: number) => categorical?.x?.[i] ?? formatTick(v, x.kind === 'log' ? undefined : xStep);
   const yFmt = (v: number, i: number) => categorical?.y?.[i] ?? formatTick(v, y.kind === 'log' ? undefined : yStep);
   if (!categorical) {
@@ -113,6 +114,11 @@ function axes(frame: Frame, xLabel: string, yLabel: string, width: number, heigh
   void width;
   return parts.join('');
 }
+
+const xTickCount = (px: number) => Math.max(2, Math.floor(px / 80));
+const yTickCount = (px: number) => Math.max(2, Math.floor(px / 45));
+/** The step of the interior ticks (the ends may be added off the step). */
+const tickStep = (t: number[]) => (t.length > 2 ? t[2] - t[1] : t.length > 1 ? t[1] - t[0] : undefined);
 
 interface LegendItem {
   name: string;
@@ -203,8 +209,11 @@ export class LineChart {
       )}</text></svg>`;
       return;
     }
-    const xd: [number, number] = [o.xDomain?.[0] ?? xe[0], o.xDomain?.[1] ?? xe[1]];
-    const yd: [number, number] = [o.yDomain?.[0] ?? ye[0], o.yDomain?.[1] ?? ye[1]];
+    // Ends not fixed by the caller widen to round values: the axis starts and ends on a labelled tick.
+    const xn = niceDomain(xKind, xe, xTickCount(frameBox.right - frameBox.left));
+    const yn = niceDomain(yKind, ye, yTickCount(frameBox.bottom - frameBox.top));
+    const xd: [number, number] = [o.xDomain?.[0] ?? xn[0], o.xDomain?.[1] ?? xn[1]];
+    const yd: [number, number] = [o.yDomain?.[0] ?? yn[0], o.yDomain?.[1] ?? yn[1]];
     const x = makeScale(xKind, xd, [frameBox.left, frameBox.right]);
     const y = makeScale(yKind, yd, [frameBox.bottom, frameBox.top]);
     const frame = { x, y, ...frameBox };
@@ -387,7 +396,7 @@ export function drawHeatmap(el: HTMLElement, o: HeatmapOptions): void {
   parts.push(`<defs><linearGradient id="${gid}" x1="0" x2="0" y1="0" y2="1">${stops.join('')}</linearGradient></defs>`);
   parts.push(`<rect x="${barX}" y="${box.top}" width="12" height="${box.bottom - box.top}" fill="url(#${gid})" stroke="#999" stroke-width="0.5"/>`);
   const bar = makeScale('linear', [-zMax, zMax], [box.bottom, box.top]);
-  for (const v of bar.ticks(5)) {
+  for (const v of axisTicks(bar, 5)) {
     const py = f2(bar(v));
     parts.push(`<line class="tick" x1="${barX + 12}" x2="${barX + 16}" y1="${py}" y2="${py}"/>`);
     parts.push(`<text class="tick-label" x="${barX + 18}" y="${py}" dy="0.35em">${esc(formatTick(v, niceTickStep(bar)))}</text>`);
@@ -398,6 +407,5 @@ export function drawHeatmap(el: HTMLElement, o: HeatmapOptions): void {
 }
 
 function niceTickStep(s: Scale): number | undefined {
-  const t = s.ticks(5);
-  return t.length > 1 ? t[1] - t[0] : undefined;
+  return tickStep(s.ticks(5));
 }

@@ -204,7 +204,8 @@ export function startExplorer(onEngine: (name: string, kernels: string) => void)
     $('gain').textContent = pp(r.gain);
     $('gain').dataset.value = String(r.gain);
     const verdict = $('gain-verdict');
-    verdict.textContent = r.gain > 0 ? 'positive transfer' : r.gain < 0 ? 'negative transfer' : 'no difference';
+    // One seed is one draw: the sign is shown, not a verdict (the CLI's --seeds K gives the interval and the verdict).
+    verdict.textContent = `${r.gain > 0 ? 'transfer ahead' : r.gain < 0 ? 'scratch ahead' : 'no difference'} on seed ${r.config.seed} (one seed: not a verdict)`;
     verdict.className = `verdict ${r.gain > 0 ? 'positive' : r.gain < 0 ? 'negative' : ''}`;
     const inh = r.inheritance;
     $('run-foot').textContent =

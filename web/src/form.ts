@@ -6,6 +6,7 @@ import {
   defaultConfig,
   experimentSchema,
   experimentShape,
+  overrides,
   presetConfig,
   presets,
   type ConfigKey,
@@ -193,12 +194,15 @@ export class ConfigForm {
       const r = experimentShape[f.key].safeParse(value);
       if (!r.success) errors[f.key] = r.error.issues[0].message;
     }
-    let config: ExperimentConfig | null = null;
-    if (!Object.keys(errors).length) {
-      // Rules across fields (d must leave room for the directions) come from the whole schema.
-      const r = experimentSchema.safeParse(raw);
-      if (r.success) config = r.data;
-      else for (const issue of r.error.issues) errors[(issue.path[0] as ConfigKey) ?? 'd'] ??= issue.message;
+    // Rules across fields (d must leave room for the directions) come from the whole schema, and its last issue of a
+    // field states the full condition: the message the CLI prints for the same value (config/validate.ts).
+    const r = experimentSchema.safeParse(raw);
+    const config: ExperimentConfig | null = r.success && !Object.keys(errors).length ? r.data : null;
+    if (!r.success) {
+      for (const issue of r.error.issues) {
+        const key = (issue.path[0] as ConfigKey) ?? 'd';
+        if (!errors[key] || overrides(issue)) errors[key] = issue.message;
+      }
     }
     for (const f of allFields) {
       const msg = errors[f.key] ?? '';

@@ -71,7 +71,7 @@ export class ResultsView {
     this.body.innerHTML = `
       <section class="card summary" data-testid="results-summary">${this.summaryHtml(sweep, source)}</section>
       <section class="card">
-        <h2>${escapeHtml(capital(m.label))} against a factor <span class="sub">mean over seeds, band: 95% t-interval${theory ? '; dashed: theory' : ''}</span></h2>
+        <h2>${escapeHtml(capital(m.label))} against a factor <span class="sub">mean over seeds, band: 95% interval (errors: Wilson, inside [0, 1]; gain: Student t)${theory ? '; dashed: theory' : ''}</span></h2>
         <div class="controls-row" id="factor-controls"></div>
         <div class="charts">
           <figure><figcaption>${escapeHtml(capital(m.label))}</figcaption><div class="chart-box" id="factor-error-chart" data-testid="factor-error-chart"></div></figure>

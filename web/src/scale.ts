@@ -101,3 +101,43 @@ export function formatTick(v: number, step?: number): string {
 
 const sup: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
 const superscript = (n: number) => [...String(n)].map((c) => sup[c] ?? c).join('');
+
+/** The 1-2-5 value nearest below (down) or above (up) v > 0. */
+function ladder(v: number, up: boolean): number {
+  const e = Math.floor(Math.log10(v));
+  const steps = up ? [1, 2, 5, 10] : [10, 5, 2, 1];
+  for (const k of steps) {
+    const c = Number((k * 10 ** e).toPrecision(12));
+    if (up ? c >= v * (1 - 1e-12) : c <= v * (1 + 1e-12)) return c;
+  }
+  return v;
+}
+
+/**
+ * A domain widened outward to round values — multiples of the tick step (linear), 1-2-5 values (log) — so that
+ * an axis starts and ends on a labelled tick.
+ */
+export function niceDomain(kind: ScaleKind, [lo, hi]: [number, number], count: number): [number, number] {
+  if (kind === 'log') return lo > 0 && hi > 0 ? [ladder(lo, false), ladder(hi, true)] : [lo, hi];
+  if (!(hi > lo)) return [lo, hi];
+  const step = niceStep(hi - lo, count);
+  const clean = (x: number) => Number(x.toPrecision(12));
+  return [clean(Math.floor(lo / step + 1e-9) * step), clean(Math.ceil(hi / step - 1e-9) * step)];
+}
+
+/**
+ * The ticks of an axis with a tick at both ends of the domain: the scale's ticks, plus either end when it is not
+ * one of them (an interior tick closer than 40% of a step to an added end is dropped, so labels never collide).
+ */
+export function axisTicks(s: Scale, count: number): number[] {
+  const ticks = s.ticks(count);
+  const [d0, d1] = s.domain;
+  const px = (v: number) => s(v);
+  const gap = ticks.length > 1 ? Math.abs(px(ticks[1]) - px(ticks[0])) * 0.4 : 0;
+  const near = (a: number, b: number) => Math.abs(px(a) - px(b)) < 1e-6 * Math.max(1, Math.abs(s.range[1] - s.range[0]));
+  const out = ticks.filter((t) => t >= Math.min(d0, d1) && t <= Math.max(d0, d1));
+  const hasLo = out.some((t) => near(t, d0));
+  const hasHi = out.some((t) => near(t, d1));
+  const inner = out.filter((t) => (hasLo || Math.abs(px(t) - px(d0)) >= gap) && (hasHi || Math.abs(px(t) - px(d1)) >= gap));
+  return [...(hasLo ? [] : [d0]), ...inner, ...(hasHi ? [] : [d1])];
+}

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   studies,
+  fractionInterval,
   tInterval,
   type AnyStudy,
   type FittedTheory,
@@ -304,9 +305,10 @@ export function buildSweep(rows: Row[]): Sweep {
       points.push({
         config,
         seeds: runs.length,
-        transfer: tInterval(runs.map((r) => r.transfer)),
-        scratch: tInterval(runs.map((r) => r.scratch)),
-        upstream: upstream.some((u) => u !== null) ? tInterval(upstream) : null,
+        // errors and accuracies: intervals inside [0, 1] (the test-set size is not in every export: seeds only)
+        transfer: fractionInterval(runs.map((r) => r.transfer)),
+        scratch: fractionInterval(runs.map((r) => r.scratch)),
+        upstream: upstream.some((u) => u !== null) ? fractionInterval(upstream) : null,
         gain,
         negativeFraction: gains.filter((g) => g < 0).length / gains.length,
         prediction: theory ? theory.predict(config) : null,

@@ -2,7 +2,7 @@
  * The training worker: runs the library's runExperiment off the main thread and streams what it measures.
  * Cancelling is done by the page terminating this worker (training is synchronous, so there is nothing to poll).
  */
-import { experimentSchema, type ExperimentConfig, type RunOptions } from '../../src/browser.js';
+import { defaultStudy, experimentSchema, type ExperimentConfig, type RunOptions } from '../../src/browser.js';
 // The engine `paratransfer run` uses by default (`--engine auto`: per run, the cheaper exact engine by the
 // coefficient engine's cost model), so that the numbers here are the CLI's.
 import { autoEngine as defaultEngine } from '../../src/engine/auto.js';
@@ -47,7 +47,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     const config = validated(msg.config);
     if (msg.type === 'run') {
       const result = runOne(msg.id, config, 0, 1, true);
-      post({ type: 'done', id: msg.id, result, json: JSON.stringify(result), seconds: (performance.now() - t0) / 1000 });
+      // `run --json` carries the theory's prediction after the result: the download is that object, bit for bit
+      const theory = defaultStudy.theory?.predict(config);
+      const json = JSON.stringify(theory ? { ...result, theory } : result);
+      post({ type: 'done', id: msg.id, result, json, seconds: (performance.now() - t0) / 1000 });
     } else {
       msg.alphas.forEach((alpha, index) => {
         const r = runOne(msg.id, validated({ ...config, alpha }), index, msg.alphas.length, false);

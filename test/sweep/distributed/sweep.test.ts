@@ -63,7 +63,7 @@ function countRows(dir: string): { rows: number; distinct: number } {
 }
 
 async function csv(dir: string): Promise<string> {
-  const r = await runCli(['results', dir, '--format', 'csv']);
+  const r = await runCli(['results', '--columns', 'all', dir, '--format', 'csv']);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout;
 }
