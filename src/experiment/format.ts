@@ -20,11 +20,14 @@ export function formatRunSummary(r: ExperimentResult, opts: SummaryOptions): str
       `σp₁=${c.sigmaP1} σp₂=${c.sigmaP2} p=${c.labelNoise} α=${c.alpha} (${c.inheritance}${c.freezeInherited ? ', frozen' : ''})`,
   );
   lines.push('');
-  lines.push('  run        test error   (noisy labels)   train loss   steps');
+  lines.push('  run        test error   population (± s.e.)   (noisy labels)   train loss   steps');
   for (const ph of phases) {
     const p = r[ph];
+    // Results stored before the population error existed have none.
+    const population =
+      p.populationTestError === undefined ? '—' : `${pct(p.populationTestError)} ± ${(100 * p.populationTestErrorSE).toFixed(2)}`;
     lines.push(
-      `  ${ph.padEnd(9)}  ${pct(p.testError).padStart(10)}   ${pct(p.testErrorNoisy).padStart(14)}   ${p.trainLoss
+      `  ${ph.padEnd(9)}  ${pct(p.testError).padStart(10)}   ${population.padStart(19)}   ${pct(p.testErrorNoisy).padStart(14)}   ${p.trainLoss
         .toExponential(3)
         .padStart(10)}   ${String(p.stepsRun).padStart(5)}`,
     );

@@ -104,6 +104,7 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
     const run = runExperiment(config, {
       engine: getEngine(opts.engine ?? 'auto'),
       keepWeights: opts.keepWeights,
+      reuse: opts.pooled,
       onProgress: onProgress && ((phase, step, steps) => onProgress({ phase, done: phases.indexOf(phase) * steps + step, total, unit: 'steps' })),
       onCheckpoint,
     });
