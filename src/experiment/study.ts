@@ -4,7 +4,11 @@ import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
 import { engineNames } from '../engine/names.js';
 import { checkedPredictor } from '../study/prediction.js';
 import { phases, type Study } from '../study/types.js';
-import { agreementRate, defaultConstants, fitConstants, predict } from '../theory/index.js';
+import { adviseFromTheory } from '../theory/advise.js';
+import { predict } from '../theory/index.js';
+import { experimentSchema } from '../config/schema.js';
+import { readTrainingSet } from '../io/trainingset.js';
+import { estimateInputs, estimatedKeys } from './estimate.js';
 import { formatRunSummary } from './format.js';
 import type { Checkpoint, ExperimentResult } from './run.js';
 
@@ -112,14 +116,24 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
   },
   format: formatRunSummary,
   measures: measureTree,
+  // The reduced dynamics fits no constant (docs/theory.md), so there is nothing to refit; Γ > 0 ⟺ predicted gain > 0.
   theory: {
     predict: checkedPredictor(predict),
-    threshold: defaultConstants.gamma0,
-    refit(observations) {
-      const obs = observations.map((o) => ({ ...o, nTest: o.config.nTest }));
-      const k = fitConstants(obs);
-      return { constants: { ...k }, threshold: k.gamma0, predict: checkedPredictor((c: ExperimentConfig) => predict(c, k)), agreement: agreementRate(obs, k) };
+    threshold: 0,
+  },
+  advisor: {
+    advise(config, alphas) {
+      const { terms: _terms, ...advice } = adviseFromTheory(config, alphas);
+      return advice;
     },
+    // The population test errors: the gain free of test-sample noise (results stored before them: the test-set gain).
+    measuredGain: (r) =>
+      typeof r.scratch.populationTestError === 'number' ? r.scratch.populationTestError - r.transfer.populationTestError : r.gain,
+    estimate(files, base) {
+      const { estimated } = estimateInputs(readTrainingSet(files.upstream), readTrainingSet(files.downstream));
+      return { config: experimentSchema.parse({ ...base, ...estimated }), estimated: { ...estimated } };
+    },
+    estimatedKeys,
   },
   async save(dir, run) {
     const { saveWeights } = (await import(/* @vite-ignore */ saveModule)) as {

@@ -142,16 +142,41 @@ function sortIndices(keys: Float64Array, idx: Int32Array, n: number): void {
 /** The population clean test error of one network on its test task (see the file comment). */
 export function populationTestError(inp: PopulationInput, rng: Rng): PopulationError {
   const { W, m, d, signal } = inp;
+  const a = new Float64Array(2 * m);
+  gemmABt(W, 2 * m, signal, 1, d, a);
+  return errorOfLaw({ signal: a, covariance: noiseCovariance(inp), m, patches: inp.patches }, rng);
+}
+
+/** The law of a network's score on a test input: signal projections ⟨w_r, s⟩ and the noise projections' Σ. */
+export interface ScoreLaw {
+  /** ⟨w_r, s⟩ for the 2m filters */
+  signal: Float64Array;
+  /** Σ, 2m × 2m: covariance of one noise patch's projections on the filters */
+  covariance: Float64Array;
+  m: number;
+  patches: number;
+}
+
+/** How many lines an estimate draws: at least `min`, then blocks until the precision of 10⁶ plain draws or `max`. */
+export interface LineBudget {
+  min: number;
+  max: number;
+}
+
+/**
+ * The clean error of a score law (see the file comment): conditional Monte Carlo along the direction of the
+ * score's linear part, each line with its mirror.
+ */
+export function errorOfLaw(law: ScoreLaw, rng: Rng, budget: LineBudget = { min: minLines, max: maxLines }): PopulationError {
+  const { m, signal: a, covariance: S } = law;
   const R = 2 * m;
-  const Q = Math.max(0, inp.patches - 1);
+  const Q = Math.max(0, law.patches - 1);
   const n = Q * R;
   /** c_k = s_r/m of term k (patch-major: term k is filter k mod R of patch ⌊k/R⌋) */
   const c = new Float64Array(Math.max(n, R));
   for (let k = 0; k < c.length; k++) c[k] = (k % R < m ? 1 : -1) / m;
 
   // Signal scores S(±1); an error is F ≤ −S(+1) for ỹ = +1 and F ≥ −S(−1) for ỹ = −1.
-  const a = new Float64Array(R);
-  gemmABt(W, R, signal, 1, d, a);
   let tPos = 0;
   let tNeg = 0;
   for (let r = 0; r < R; r++) {
@@ -159,7 +184,6 @@ export function populationTestError(inp: PopulationInput, rng: Rng): PopulationE
     tNeg -= c[r] * relu(-a[r]);
   }
 
-  const S = noiseCovariance(inp);
   const L = choleskyPsd(S, R);
   // The line direction: b = Cov(g, ℓ)/sd ℓ with Cov(g_q, ℓ) = Σc for every patch and Var ℓ = Q·cᵀΣc.
   const v = new Float64Array(R);
@@ -190,8 +214,9 @@ export function populationTestError(inp: PopulationInput, rng: Rng): PopulationE
   let sum = 0;
   let sum2 = 0;
   let lines = 0;
-  while (lines < maxLines) {
-    for (let it = 0; it < block; it++) {
+  const step = Math.min(block, budget.min);
+  while (lines < budget.max) {
+    for (let it = 0; it < step; it++) {
       // g = L·z per noise patch; ℓ = cᵀg.
       let ell = 0;
       for (let p = 0; p < Q; p++) {
@@ -254,10 +279,10 @@ export function populationTestError(inp: PopulationInput, rng: Rng): PopulationE
       sum += x;
       sum2 += x * x;
     }
-    lines += block;
+    lines += step;
     const mean = sum / lines;
     const se = Math.sqrt(Math.max(0, sum2 / lines - mean * mean) / lines);
-    if (lines >= minLines && se <= target(mean)) break;
+    if (lines >= budget.min && se <= target(mean)) break;
   }
   const error = sum / lines;
   return { error, standardError: Math.sqrt(Math.max(0, sum2 / lines - error * error) / lines), lines };

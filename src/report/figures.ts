@@ -203,8 +203,10 @@ function spaced(a: number, b: number, n: number, log: boolean): number[] {
 }
 
 /**
- * Points on the predicted regime boundary over a rectangle: scan lines along each axis, bisect every change of the
- * predicted regime between positive and negative. Works for boundaries of any orientation; drawn as dots.
+ * Points on the predicted regime boundary over a rectangle: the predicted regime on a `lines` × `lines` grid, then
+ * every grid edge whose two ends are predicted positive and negative is bisected. Works for boundaries of any
+ * orientation; drawn as dots. About lines² + 12·(crossings) predictions: a theory that simulates (docs/theory.md)
+ * costs milliseconds per prediction.
  */
 export function predictedBoundary(
   cfg: StudyConfig,
@@ -213,30 +215,30 @@ export function predictedBoundary(
   xr: [number, number, boolean],
   yr: [number, number, boolean],
   predictor: Predictor,
-  lines = 48,
+  lines = 32,
 ): { x: number; y: number }[] {
   const regime = (x: number, y: number) => predictor({ ...cfg, [xKey]: x, [yKey]: y }).regime;
+  const xs = spaced(xr[0], xr[1], lines, xr[2]);
+  const ys = spaced(yr[0], yr[1], lines, yr[2]);
+  const grid = xs.map((x) => ys.map((y) => regime(x, y)));
   const out: { x: number; y: number }[] = [];
-  const scan = (along: [number, number, boolean], at: (t: number) => [number, number]) => {
-    const ts = spaced(along[0], along[1], 4 * lines, along[2]);
-    for (let i = 0; i + 1 < ts.length; i++) {
-      let lo = ts[i];
-      let hi = ts[i + 1];
-      const rLo = regime(...at(lo));
-      const rHi = regime(...at(hi));
-      // Only sign changes of the prediction; 'neutral' (e.g. α = 0, nothing inherited) is no boundary.
-      if (rLo === rHi || rLo === 'neutral' || rHi === 'neutral') continue;
-      for (let k = 0; k < 40; k++) {
-        const mid = along[2] ? Math.sqrt(lo * hi) : (lo + hi) / 2;
-        if (regime(...at(mid)) === rLo) lo = mid;
-        else hi = mid;
-      }
-      const [x, y] = at((lo + hi) / 2);
-      out.push({ x, y });
+  const bisect = (along: boolean, lo: number, hi: number, at: (t: number) => [number, number], rLo: string) => {
+    for (let k = 0; k < 12; k++) {
+      const mid = along ? Math.sqrt(lo * hi) : (lo + hi) / 2;
+      if (regime(...at(mid)) === rLo) lo = mid;
+      else hi = mid;
     }
+    const [x, y] = at(along ? Math.sqrt(lo * hi) : (lo + hi) / 2);
+    out.push({ x, y });
   };
-  for (const x of spaced(xr[0], xr[1], lines, xr[2])) scan(yr, (t) => [x, t]);
-  for (const y of spaced(yr[0], yr[1], lines, yr[2])) scan(xr, (t) => [t, y]);
+  // Only sign changes of the prediction; 'neutral' (e.g. α = 0, nothing inherited) is no boundary.
+  const change = (a: string, b: string) => a !== b && a !== 'neutral' && b !== 'neutral';
+  for (let i = 0; i < lines; i++) {
+    for (let j = 0; j < lines; j++) {
+      if (j + 1 < lines && change(grid[i][j], grid[i][j + 1])) bisect(yr[2], ys[j], ys[j + 1], (t) => [xs[i], t], grid[i][j]);
+      if (i + 1 < lines && change(grid[i][j], grid[i + 1][j])) bisect(xr[2], xs[i], xs[i + 1], (t) => [t, ys[j]], grid[i][j]);
+    }
+  }
   return out;
 }
 
