@@ -52,6 +52,10 @@ export function parseAlphas(text: string | undefined): number[] {
   } else {
     const parts = text.split(',').map((s) => s.trim());
     if (parts.some((p) => p === '')) throw bad('empty value');
+    for (const p of parts) {
+      const v = Number(p);
+      if (!Number.isFinite(v) || v < 0 || v > 1) throw bad(`${p} is not a number in [0, 1]`);
+    }
     values = parts.map(Number);
   }
   if (!values.length) throw bad('no values');
@@ -70,7 +74,7 @@ function parseSeeds(text: string | undefined): number {
 }
 
 /** The config to advise on: a preset or file with --set (config mode), or the estimates from two training sets (data mode). */
-function resolveConfig(study: AnyStudy & { advisor: StudyAdvisor<unknown> }, source: string | undefined, flags: AdviseFlags) {
+async function resolveConfig(study: AnyStudy & { advisor: StudyAdvisor<unknown> }, source: string | undefined, flags: AdviseFlags) {
   const data = flags.dataset !== undefined || flags.upstreamDataset !== undefined;
   if (source !== undefined && data) {
     throw new UserError('advise: give a preset or config file, or --dataset with --upstream-dataset, not both');
@@ -105,7 +109,6 @@ async function simulate(
   flags: AdviseFlags,
 ): Promise<Map<number, { mean: number; lo: number; hi: number }>> {
   const engine = flags.engine ?? study.defaultEngine;
-  if (!study.engines.includes(engine)) throw new UserError(`--engine: unknown engine "${engine}" (allowed: ${study.engines.join(', ')})`);
   const first = typeof config.seed === 'number' ? config.seed : 0;
   const jobs = alphas
     .filter((a) => a > 0)
@@ -189,7 +192,10 @@ export function registerAdvise(program: Command): void {
         throw new UserError(`${flags.engine !== undefined ? '--engine' : '--workers'}: only with --simulate`);
       }
       const seeds = parseSeeds(flags.seeds);
-      const { config, estimated } = resolveConfig(study, source, flags);
+      const engine = flags.engine ?? study.defaultEngine;
+      if (!study.engines.includes(engine)) throw new UserError(`--engine: unknown engine "${engine}" (allowed: ${study.engines.join(', ')})`);
+      if (flags.simulate) parseWorkers(flags.workers);
+      const { config, estimated } = await resolveConfig(study, source, flags);
       const advice: AdviceJson = study.advisor.advise(config, alphas);
       if (flags.simulate) {
         const measured = await simulate(study, config as Record<string, unknown>, alphas, seeds, flags);

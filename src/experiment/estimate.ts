@@ -1,5 +1,5 @@
 import type { ExperimentConfig } from '../config/schema.js';
-import type { TrainingSet } from '../io/trainingset.js';
+import { readTrainingSet, type TrainingSet } from '../io/trainingset.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -34,9 +34,6 @@ export interface EstimatedInputs {
   d: number;
   patches: number;
 }
-
-/** The config keys data mode sets. */
-export const estimatedKeys = ['uNorm', 'v1Norm', 'v2Norm', 'vCos', 'sigmaP1', 'sigmaP2', 'labelNoise', 'n1', 'n2', 'd', 'patches'] as const;
 
 /** One task's own estimates. */
 export interface TaskEstimate {
@@ -224,4 +221,9 @@ export function estimateInputs(t1: TrainingSet, t2: TrainingSet): { estimated: E
 /** The estimated keys as a config over `base` (the theory's other inputs: m, steps, η, σ₀ … keep their values). */
 export function estimatedConfig(base: ExperimentConfig, e: EstimatedInputs): ExperimentConfig {
   return { ...base, ...e };
+}
+
+/** Data mode from files: the two training sets read and checked (one-line errors), then `estimateInputs`. */
+export function estimateFromFiles(files: { downstream: string; upstream: string }): EstimatedInputs {
+  return estimateInputs(readTrainingSet(files.upstream), readTrainingSet(files.downstream)).estimated;
 }

@@ -7,8 +7,7 @@ import { phases, type Study } from '../study/types.js';
 import { adviseFromTheory } from '../theory/advise.js';
 import { predict } from '../theory/index.js';
 import { experimentSchema } from '../config/schema.js';
-import { readTrainingSet } from '../io/trainingset.js';
-import { estimateInputs, estimatedKeys } from './estimate.js';
+import { estimatedKeys } from './keys.js';
 import { formatRunSummary } from './format.js';
 import type { Checkpoint, ExperimentResult } from './run.js';
 
@@ -73,6 +72,7 @@ const resultSchema = z.looseObject({
  */
 const engineModule = './engine.js';
 const saveModule = './save.js';
+const estimateModule = './estimate.js';
 const loadEngine = () => import(/* @vite-ignore */ engineModule) as Promise<typeof import('./engine.js')>;
 
 /** The synthetic experiment (docs/model.md): two-layer ReLU CNNs on the signal-plus-noise patch model. */
@@ -129,8 +129,12 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
     // The population test errors: the gain free of test-sample noise (results stored before them: the test-set gain).
     measuredGain: (r) =>
       typeof r.scratch.populationTestError === 'number' ? r.scratch.populationTestError - r.transfer.populationTestError : r.gain,
-    estimate(files, base) {
-      const { estimated } = estimateInputs(readTrainingSet(files.upstream), readTrainingSet(files.downstream));
+    // Reading files needs node:fs: loaded on first use, so the explorer's bundle never sees it.
+    async estimate(files, base) {
+      const { estimateFromFiles } = (await import(/* @vite-ignore */ estimateModule)) as {
+        estimateFromFiles: (f: { downstream: string; upstream: string }) => Record<(typeof estimatedKeys)[number], number>;
+      };
+      const estimated = estimateFromFiles(files);
       return { config: experimentSchema.parse({ ...base, ...estimated }), estimated: { ...estimated } };
     },
     estimatedKeys,

@@ -438,3 +438,41 @@ export function dynamics(records: readonly RunRecord<ExperimentConfig, Experimen
   } as unknown as TopLevelSpec;
   return { spec, csv: toCsv(tableOf(rows)) };
 }
+
+/**
+ * Predicted against measured: one point per aggregated row and run (transfer, scratch), the mean over seeds of the
+ * study's measure on x and the theory's prediction of it on y, with the line of equality (sampled sweeps).
+ */
+export function calibrationScatter(agg: Table, study: AnyStudy, title: string): FigureData {
+  const rows: Row[] = [];
+  for (const run of ['transfer', 'scratch'] as const) {
+    const field = study.measure.predicted?.[run];
+    if (!field) continue;
+    const measured = column(agg, `${run}.${study.measure.key}.mean`);
+    const predicted = column(agg, `predicted.${field}`);
+    measured.forEach((m, i) => {
+      if (typeof m === 'number' && typeof predicted[i] === 'number') rows.push({ run, measured: m, predicted: predicted[i] });
+    });
+  }
+  const values = rows.flatMap((r) => [r.measured as number, r.predicted as number]);
+  const hi = values.length ? Math.max(...values) : 1;
+  const spec = {
+    ...base,
+    title,
+    width: 360,
+    height: 360,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'rule', color: referenceColor, strokeDash: [4, 4] }, encoding: { x: { datum: 0 }, y: { datum: 0 }, x2: { datum: hi }, y2: { datum: hi } } },
+      {
+        mark: { type: 'point', filled: true, size: 16, opacity: 0.55 },
+        encoding: {
+          x: { field: 'measured', type: 'quantitative', title: `measured ${study.measure.label} (mean over seeds)` },
+          y: { field: 'predicted', type: 'quantitative', title: `predicted ${study.measure.label}` },
+          color: { field: 'run', type: 'nominal', scale: runColors, title: null },
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  return { spec, csv: toCsv(tableOf(rows)) };
+}

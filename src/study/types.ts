@@ -160,7 +160,7 @@ export interface StudyAdvisor<C, R extends StudyResult<C> = StudyResult<C>> {
   /** the gain a run measured, as the advice compares it (> 0: transfer helped) */
   measuredGain(result: R): number;
   /** data mode: the theory's inputs estimated from the two tasks' training sets (files in the study's `save` layout) */
-  estimate?(files: { downstream: string; upstream: string }, base: C): { config: C; estimated: Record<string, number> };
+  estimate?(files: { downstream: string; upstream: string }, base: C): Promise<{ config: C; estimated: Record<string, number> }>;
   /** the keys `estimate` sets (data mode refuses `--set` of them) */
   estimatedKeys?: readonly string[];
 }

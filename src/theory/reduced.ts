@@ -181,6 +181,8 @@ function setup(config: TheoryInput): Setup {
 }
 
 const scaled = (x: Float64Array, s: number) => x.map((v) => v * s);
+/** x/y, or 0 where there is nothing to divide by (no noise: no memorised noise either). */
+const over = (x: number, y: number) => (y > 0 ? x / y : 0);
 
 /** One reduced training phase of a config (rates with the real m; representatives average the score). */
 function phase(
@@ -244,9 +246,9 @@ function testCovariance(st: Setup, down: Trained, up: Trained | undefined, inher
   const S = new Float64Array(R * R);
   for (let r = 0; r < R; r++) S[r * R + r] += c.sigma0 * c.sigma0 * st.n2sq;
   const all = Array.from({ length: R }, (_, r) => r);
-  addGram(S, R, down.state.rho, KQ, Q, down.nodes, (c.sigmaP2 * c.sigmaP2) / st.n2sq, all);
+  addGram(S, R, down.state.rho, KQ, Q, down.nodes, over(c.sigmaP2 * c.sigmaP2, st.n2sq), all);
   if (up && inherited.length) {
-    addGram(S, R, up.state.rho, KQ, Q, up.nodes, (c.sigmaP2 * c.sigmaP2) / st.n1sq, inherited);
+    addGram(S, R, up.state.rho, KQ, Q, up.nodes, over(c.sigmaP2 * c.sigmaP2, st.n1sq), inherited);
     if (st.s1sq > 0) {
       const leak = (r: number) => (up.state.A[r] / st.s1sq) * st.v1Perp * c.sigmaP2;
       for (const r of inherited) for (const q of inherited) S[r * R + q] += leak(r) * leak(q);
@@ -339,13 +341,13 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
     const rnd = draws(R, KQ, s);
     const { A0, B0 } = fresh(s);
     const w1 = (a: number) => up.nodes.weight[Math.floor(a / st.Q)];
-    const memScale = (s1 * s2 * Math.sqrt(c.d)) / st.n1sq;
+    const memScale = over(s1 * s2 * Math.sqrt(c.d), st.n1sq);
     for (const r of inheritedRows) {
       const rho = up.state.rho.subarray(r * KQ, (r + 1) * KQ);
       let mem2 = 0;
       for (let a = 0; a < KQ; a++) mem2 += w1(a) * rho[a] * rho[a];
       // ⟨w, s₂⟩: the upstream signal coefficient times κ, the initial part off s₁, memorised noise along s₂ (§4)
-      A0[r] = st.kappa * up.state.A[r] + c.sigma0 * st.s2OffS1 * rnd.aInh[r] + (st.s2Perp * s1 * Math.sqrt(mem2) * rnd.sInh[r]) / st.n1sq;
+      A0[r] = st.kappa * up.state.A[r] + c.sigma0 * st.s2OffS1 * rnd.aInh[r] + over(st.s2Perp * s1 * Math.sqrt(mem2) * rnd.sInh[r], st.n1sq);
       // ⟨w, ξ²⟩: initial part, leaked v₁ (one direction shared by every filter), memorised upstream noise
       const leak = st.s1sq > 0 ? (up.state.A[r] / st.s1sq) * st.v1Perp * s2 : 0;
       for (let a = 0; a < KQ; a++) {
@@ -355,7 +357,7 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       }
       const w = 1 / (sets * inheritedRows.length);
       inherited.signal += w * A0[r] * (r < m ? 1 : -1);
-      inherited.memorised += (w * s2 * s2 * mem2) / st.n1sq;
+      inherited.memorised += over(w * s2 * s2 * mem2, st.n1sq);
       inherited.leaked += w * leak * leak;
     }
     const tr = { state: phase(st, sc.nodes, c.n2, st.s2sq, st.n2sq, A0, B0, rnd.cross2, frozen, trace('transfer')), nodes: sc.nodes };
@@ -370,5 +372,7 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       scratchTerms.noise += S[r * R + r] / (R * scratch.runs.length);
     }
   }
+  // Nothing inherited: the transfer run is the scratch run, exactly.
+  if (k === 0) transferError = scratchError;
   return { scratchError, transferError, inheritedFilters: k, inherited, scratch: scratchTerms, scenarios: sets };
 }
