@@ -121,6 +121,8 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
     predict: checkedPredictor(predict),
     threshold: 0,
   },
+  // Upstream and scratch read neither α nor freezeInherited (run.ts caches them per thread).
+  reuseKey: (c) => JSON.stringify(Object.entries(c).filter(([k]) => k !== 'alpha' && k !== 'freezeInherited')),
   advisor: {
     advise(config, alphas) {
       const { terms: _terms, ...advice } = adviseFromTheory(config, alphas);

@@ -208,6 +208,11 @@ export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P
   theory?: StudyTheory<C>;
   /** `paratransfer advise`, when the study offers advice */
   advisor?: StudyAdvisor<C, R>;
+  /**
+   * Configs with equal keys share work a thread caches (e.g. the upstream network of one configuration at several
+   * α): a worker pool runs them on the same thread where it can. Results never depend on it.
+   */
+  reuseKey?(config: C): string;
   /** write the run's artifacts (kept with keepWeights) into a directory */
   save?: (dir: string, run: StudyRun<R>) => Promise<string[]>;
 }
