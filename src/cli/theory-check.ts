@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ExperimentConfig } from '../config/schema.js';
 import { syntheticStudy } from '../experiment/study.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { calibrationFigure, heldoutCheck, heldoutJson, heldoutText, type SyntheticRecord } from '../report/heldout.js';
+import { ablations, calibrationFigure, currentTheory, gammaTheory, heldoutCheck, heldoutJson, heldoutText, type SyntheticRecord } from '../report/heldout.js';
 import { writeFigure } from '../report/render.js';
 import { runRecords } from '../sweep/export.js';
 import { planOf, type SweepPlan } from '../sweep/grid.js';
@@ -13,6 +13,7 @@ import { UserError } from '../util/errors.js';
 interface CheckFlags {
   json?: boolean;
   out?: string;
+  ablations?: boolean;
 }
 
 /** The synthetic runs of a sweep directory (a one-line error for any other study or an empty store). */
@@ -36,8 +37,10 @@ export function registerTheoryCheck(program: Command): void {
     .argument('<holdout-dir>', 'the held-out sweep (e.g. examples/theory-holdout.yaml): other configurations, other seeds')
     .option('--json', 'print one JSON object instead of the tables')
     .option('--out <dir>', 'also write the calibration figures (SVG, PNG, CSV, Vega-Lite) and the tables into this directory')
+    .option('--ablations', 'also score the current theory built up one part at a time (what each part buys; slower)')
     .action(async (fitDir: string, holdoutDir: string, flags: CheckFlags) => {
-      const check = heldoutCheck(recordsOf(fitDir, 'fit sweep'), recordsOf(holdoutDir, 'held-out sweep'));
+      const theories = [gammaTheory, ...(flags.ablations ? ablations : [currentTheory])];
+      const check = heldoutCheck(recordsOf(fitDir, 'fit sweep'), recordsOf(holdoutDir, 'held-out sweep'), theories);
       const text = heldoutText(check);
       if (flags.out) {
         for (const [set, scores] of [

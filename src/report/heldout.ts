@@ -7,6 +7,7 @@ import { toCsv } from '../sweep/export.js';
 import { recommendedAlpha } from '../theory/advise.js';
 import { gammaConstants, predictGamma } from '../theory/gamma.js';
 import { predict } from '../theory/index.js';
+import { reducedModel, type ModelParts } from '../theory/reduced.js';
 import type { FigureData } from './figures.js';
 
 /**
@@ -72,6 +73,41 @@ export const currentTheory: CheckedTheory = {
   },
   recommend: (c, alphas) => recommendedAlpha(c, alphas),
 };
+
+/** The current theory with parts of it switched off (`theory-check --ablations`). */
+export function partialTheory(name: string, parts: Partial<ModelParts>): CheckedTheory {
+  const at = (c: ExperimentConfig) => reducedModel(c, { parts });
+  return {
+    name,
+    predict(c) {
+      const r = at(c);
+      const gain = r.scratchError - r.transferError;
+      return { scratch: r.scratchError, transfer: r.transferError, gain, regime: r.inheritedFilters === 0 || gain === 0 ? 'neutral' : gain > 0 ? 'positive' : 'negative' };
+    },
+    recommend(c, alphas) {
+      let best = 0;
+      let gain = 0;
+      for (const alpha of alphas) {
+        if (alpha <= 0) continue;
+        const r = at({ ...c, alpha });
+        if (r.scratchError - r.transferError > gain) {
+          gain = r.scratchError - r.transferError;
+          best = alpha;
+        }
+      }
+      return best;
+    },
+  };
+}
+
+/** The model built up one part at a time, each row adding one (docs/theory.md §9): what each part buys. */
+export const ablations: readonly CheckedTheory[] = [
+  partialTheory('reduced GD alone (expected counts, one set, orthogonal noise)', { averageCounts: false, averageDraws: false, crossTalk: false, sharedShift: false }),
+  partialTheory('+ cross-talk between noise patches', { averageCounts: false, averageDraws: false, sharedShift: false }),
+  partialTheory('+ average over sample counts', { averageDraws: false, sharedShift: false }),
+  partialTheory('+ average over draws downstream', { sharedShift: false }),
+  partialTheory('+ shared memorised shift along s₂ (current)', {}),
+];
 
 /** The Γ theory this project shipped first (src/theory/gamma.ts), with its constants. */
 export const gammaTheory: CheckedTheory = {
@@ -224,10 +260,11 @@ export function regretTable(curves: readonly AlphaCurve[], policies: { name: str
 }
 
 /** The advisor and the fixed policies of the issue, on configurations measured at every α. */
-export function advisorRegret(curves: readonly AlphaCurve[]): RegretRow[] {
+export function advisorRegret(curves: readonly AlphaCurve[], more: readonly CheckedTheory[] = []): RegretRow[] {
   return regretTable(curves, [
     { name: 'advisor (current theory)', alpha: (c) => currentTheory.recommend(c, advisorAlphas) },
     { name: 'advisor (Γ theory, old)', alpha: (c) => gammaTheory.recommend(c, advisorAlphas) },
+    ...more.map((t) => ({ name: `advisor (${t.name})`, alpha: (c: ExperimentConfig) => t.recommend(c, advisorAlphas) })),
     { name: 'always α = 1', alpha: () => 1 },
     { name: 'always α = 0.5', alpha: () => 0.5 },
     { name: 'never transfer (α = 0)', alpha: () => 0 },
@@ -250,14 +287,22 @@ export interface HeldoutCheck {
   overlap: { configs: number; seeds: number[] };
 }
 
-export function heldoutCheck(fit: readonly SyntheticRecord[], holdout: readonly SyntheticRecord[]): HeldoutCheck {
-  const theories = [gammaTheory, currentTheory];
+export function heldoutCheck(
+  fit: readonly SyntheticRecord[],
+  holdout: readonly SyntheticRecord[],
+  theories: readonly CheckedTheory[] = [gammaTheory, currentTheory],
+): HeldoutCheck {
   const fitPoints = measuredPoints(fit);
   const holdPoints = measuredPoints(holdout);
   const curves = alphaCurves(holdPoints);
   return {
     fit: { points: fitPoints.length, scores: theories.map((t) => scoreTheory(t, fitPoints)) },
-    holdout: { points: holdPoints.length, scores: theories.map((t) => scoreTheory(t, holdPoints)), regret: advisorRegret(curves), curves: curves.length },
+    holdout: {
+      points: holdPoints.length,
+      scores: theories.map((t) => scoreTheory(t, holdPoints)),
+      regret: advisorRegret(curves, theories.filter((t) => t !== gammaTheory && t !== currentTheory)),
+      curves: curves.length,
+    },
     overlap: overlap(fit, holdout),
   };
 }

@@ -133,6 +133,8 @@ export function trainReduced(ph: ReducedPhase): ReducedState {
   const rateA = (lr * ph.signal2) / (ph.n * ph.mReal);
   const rateB = (lr * ph.noise2) / (ph.n * ph.mReal);
   const { weight, y, yTrue } = nodes;
+  // Nodes that stand for no sample (flipped nodes without label noise) take no part.
+  const live = Int32Array.from({ length: K }, (_, i) => i).filter((i) => weight[i] > 0);
   let loss = 0;
   let t = 0;
   let first = true;
@@ -141,7 +143,7 @@ export function trainReduced(ph: ReducedPhase): ReducedState {
     for (let r = 0; r < R; r++) {
       const off = r * KQ;
       let s = 0;
-      for (let i = 0; i < K; i++) {
+      for (const i of live) {
         const w = weight[i];
         for (let q = 0; q < Q; q++) {
           const x = rho[off + i * Q + q];
@@ -149,12 +151,17 @@ export function trainReduced(ph: ReducedPhase): ReducedState {
         }
       }
       const scale = Math.sqrt(s / d);
-      for (let a = 0; a < KQ; a++) B[off + a] = ph.B0[off + a] + rho[off + a] + ph.cross[off + a] * scale;
+      for (const i of live) {
+        for (let q = 0; q < Q; q++) {
+          const a = off + i * Q + q;
+          B[a] = ph.B0[a] + rho[a] + ph.cross[a] * scale;
+        }
+      }
     }
     loss = 0;
     let gMax = 0;
     let change = 0;
-    for (let i = 0; i < K; i++) {
+    for (const i of live) {
       let f = 0;
       const yt = yTrue[i];
       for (let r = 0; r < R; r++) {
@@ -170,9 +177,9 @@ export function trainReduced(ph: ReducedPhase): ReducedState {
       const z = (y[i] * f) / m;
       loss += weight[i] * logistic(z);
       const gi = -logisticDeriv(z);
-      if (!first && weight[i] > 0) change = Math.max(change, Math.abs(gi - gPrev[i]) / Math.max(gPrev[i], 1e-300));
+      if (!first) change = Math.max(change, Math.abs(gi - gPrev[i]) / Math.max(gPrev[i], 1e-300));
       gPrev[i] = g[i] = gi;
-      if (weight[i] > 0) gMax = Math.max(gMax, gi);
+      gMax = Math.max(gMax, gi);
     }
     loss /= ph.n;
     ph.onStep?.(t, loss, A, rho);
@@ -184,9 +191,9 @@ export function trainReduced(ph: ReducedPhase): ReducedState {
       if (ph.frozen?.[r]) continue;
       const j = r < m ? h : -h;
       let dA = 0;
-      for (let i = 0; i < K; i++) if (yTrue[i] * A[r] > 0) dA += weight[i] * g[i] * y[i] * yTrue[i];
+      for (const i of live) if (yTrue[i] * A[r] > 0) dA += weight[i] * g[i] * y[i] * yTrue[i];
       const off = r * KQ;
-      for (let i = 0; i < K; i++) {
+      for (const i of live) {
         const step = rateB * j * g[i] * y[i];
         for (let q = 0; q < Q; q++) if (B[off + i * Q + q] > 0) rho[off + i * Q + q] += step;
       }

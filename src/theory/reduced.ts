@@ -107,7 +107,7 @@ function draws(R: number, KQ: number, set: number): Record<string, Float64Array>
       cross2: stratified(R * KQ, name('cross2')),
       aInh: stratified(R, name('aInh')),
       bInh: stratified(R * KQ, name('bInh')),
-      sInh: stratified(R, name('sInh')),
+      sInh: stratified(KQ, name('sInh')),
       leak: stratified(KQ, name('leak')),
       memo: stratified(KQ * KQ, name('memo')),
     };
@@ -265,8 +265,28 @@ const upstreamKeys = ['d', 'n1', 'uNorm', 'v1Norm', 'sigmaP1', 'labelNoise', 'm'
 const downstreamKeys = ['d', 'n2', 'uNorm', 'v2Norm', 'sigmaP2', 'labelNoise', 'm', 'patches', 'sigma0', 'lr', 'steps', 'lossThreshold'] as const;
 const keyOf = (c: FullInput, keys: readonly (keyof FullInput)[]) => JSON.stringify(keys.map((k) => c[k]));
 
-/** Options of the reduced model (diagnostics). */
+/**
+ * Parts of the model that can be switched off, to measure what each buys (`paratransfer theory-check --ablations`,
+ * docs/theory.md §9). All on by default.
+ */
+export interface ModelParts {
+  /** average over training sets with fluctuating sample counts (else the expected counts) */
+  averageCounts: boolean;
+  /** several training sets downstream even where counts are steady, each with its own draws */
+  averageDraws: boolean;
+  /** cross-talk between training noise patches (else exactly orthogonal noise) */
+  crossTalk: boolean;
+  /** the memorised upstream noise along s₂ shared by filters that memorised the same samples (else none) */
+  sharedShift: boolean;
+}
+
+export const allParts: ModelParts = { averageCounts: true, averageDraws: true, crossTalk: true, sharedShift: true };
+const partsKey = (p: Partial<ModelParts> | undefined) => JSON.stringify({ ...allParts, ...p });
+
+/** Options of the reduced model (diagnostics and ablations). */
 export interface ReducedOptions {
+  /** switch parts of the model off */
+  parts?: Partial<ModelParts>;
   /** fixed sample counts instead of the average over training sets */
   counts?: { upstream: SampleCounts; downstream: SampleCounts };
   /** per-step callback of each phase */
@@ -279,7 +299,7 @@ export function reducedModel(config: TheoryInput, opts: ReducedOptions = {}): Re
   const c = { ...defaults, ...config } as FullInput;
   const k = roundHalfEven(c.alpha * c.m);
   const keys: (keyof FullInput)[] = ['inheritance', 'freezeInherited', ...upstreamKeys, ...downstreamKeys, 'vCos'];
-  const key = JSON.stringify([...keys.map((x) => c[x]), k]);
+  const key = JSON.stringify([...keys.map((x) => c[x]), k, partsKey(opts.parts)]);
   return predictionCache.get(key, () => computeModel(config, opts));
 }
 
@@ -289,12 +309,18 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
   const s1 = c.sigmaP1;
   const s2 = c.sigmaP2;
   const diagnostic = Boolean(opts.counts || opts.onStep);
+  const parts = { ...allParts, ...opts.parts };
+  const noCross = (x: Float64Array) => (parts.crossTalk ? x : new Float64Array(x.length));
   const trace = (name: string) => opts.onStep && ((t: number, l: number, A: Float64Array, rho: Float64Array) => opts.onStep!(name, t, l, A, rho));
 
   // Downstream runs always average over sets: how the leaked direction and initial projections line up with the
   // few labels matters there; upstream ones only where its counts fluctuate.
-  const upSets = opts.counts ? [opts.counts.upstream] : countSets(c.n1, c.labelNoise, 0, false);
-  const downSets = opts.counts ? [opts.counts.downstream] : countSets(c.n2, c.labelNoise, 3, true);
+  const setsOf = (n: number, offset: number, always: boolean) =>
+    parts.averageCounts
+      ? countSets(n, c.labelNoise, offset, always && parts.averageDraws)
+      : Array.from({ length: always && parts.averageDraws ? scenarioCount : 1 }, () => expectedCounts(n, c.labelNoise));
+  const upSets = opts.counts ? [opts.counts.upstream] : setsOf(c.n1, 0, false);
+  const downSets = opts.counts ? [opts.counts.downstream] : setsOf(c.n2, 3, true);
   const fresh = (set: number) => {
     const rnd = draws(R, KQ, set);
     return { A0: scaled(rnd.a2, c.sigma0 * Math.sqrt(st.s2sq)), B0: scaled(rnd.b2, c.sigma0 * Math.sqrt(st.n2sq)) };
@@ -308,19 +334,19 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       const rnd = draws(R, KQ, set);
       const A0 = scaled(rnd.a1, c.sigma0 * Math.sqrt(st.s1sq));
       const B0 = scaled(rnd.b1, c.sigma0 * Math.sqrt(st.n1sq));
-      return { state: phase(st, nodes, c.n1, st.s1sq, st.n1sq, A0, B0, rnd.cross1, undefined, trace('upstream')), nodes };
+      return { state: phase(st, nodes, c.n1, st.s1sq, st.n1sq, A0, B0, noCross(rnd.cross1), undefined, trace('upstream')), nodes };
     });
   const trainScratch = () => {
     const runs = downSets.map((counts, set) => {
       const nodes = makeNodes(counts);
       const { A0, B0 } = fresh(set);
-      return { state: phase(st, nodes, c.n2, st.s2sq, st.n2sq, A0, B0, draws(R, KQ, set).cross2, undefined, trace('scratch')), nodes };
+      return { state: phase(st, nodes, c.n2, st.s2sq, st.n2sq, A0, B0, noCross(draws(R, KQ, set).cross2), undefined, trace('scratch')), nodes };
     });
     const lines = Math.ceil(totalLines / runs.length);
     return { runs, errors: runs.map((run) => lawError(run.state.A, testCovariance(st, run, undefined, []), lines)) };
   };
-  const ups = diagnostic ? trainUp() : upstreamCache.get(keyOf(c, upstreamKeys), trainUp);
-  const scratch = diagnostic ? trainScratch() : scratchCache.get(keyOf(c, downstreamKeys), trainScratch);
+  const ups = diagnostic ? trainUp() : upstreamCache.get(keyOf(c, upstreamKeys) + partsKey(opts.parts), trainUp);
+  const scratch = diagnostic ? trainScratch() : scratchCache.get(keyOf(c, downstreamKeys) + partsKey(opts.parts), trainScratch);
   const scratchError = scratch.errors.reduce((a, b) => a + b, 0) / scratch.errors.length;
 
   // Inherited filters: the first k of each class (filters are exchangeable), seen from Task 2 (§4).
@@ -347,7 +373,11 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       let mem2 = 0;
       for (let a = 0; a < KQ; a++) mem2 += w1(a) * rho[a] * rho[a];
       // ⟨w, s₂⟩: the upstream signal coefficient times κ, the initial part off s₁, memorised noise along s₂ (§4)
-      A0[r] = st.kappa * up.state.A[r] + c.sigma0 * st.s2OffS1 * rnd.aInh[r] + over(st.s2Perp * s1 * Math.sqrt(mem2) * rnd.sInh[r], st.n1sq);
+      // The memorised upstream noise along s₂: Σ_b c_b⟨ξ¹_b, s₂⟩, one standard normal per upstream noise patch shared
+      // by every filter (filters that memorised the same samples shift together).
+      let memS2 = 0;
+      if (parts.sharedShift) for (let b = 0; b < KQ; b++) memS2 += Math.sqrt(w1(b)) * rho[b] * rnd.sInh[b];
+      A0[r] = st.kappa * up.state.A[r] + c.sigma0 * st.s2OffS1 * rnd.aInh[r] + over(st.s2Perp * s1 * memS2, st.n1sq);
       // ⟨w, ξ²⟩: initial part, leaked v₁ (one direction shared by every filter), memorised upstream noise
       const leak = st.s1sq > 0 ? (up.state.A[r] / st.s1sq) * st.v1Perp * s2 : 0;
       for (let a = 0; a < KQ; a++) {
@@ -360,7 +390,7 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       inherited.memorised += over(w * s2 * s2 * mem2, st.n1sq);
       inherited.leaked += w * leak * leak;
     }
-    const tr = { state: phase(st, sc.nodes, c.n2, st.s2sq, st.n2sq, A0, B0, rnd.cross2, frozen, trace('transfer')), nodes: sc.nodes };
+    const tr = { state: phase(st, sc.nodes, c.n2, st.s2sq, st.n2sq, A0, B0, noCross(rnd.cross2), frozen, trace('transfer')), nodes: sc.nodes };
     transferError += lawError(tr.state.A, testCovariance(st, tr, up, inheritedRows), Math.ceil(totalLines / sets)) / sets;
   }
 
