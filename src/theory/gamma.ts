@@ -1,5 +1,6 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import { normalCdf, normalQuantile } from './gaussian.js';
+import type { Prediction } from './index.js';
 import type { Regime } from './regime.js';
 
 /**
@@ -23,29 +24,27 @@ export interface GammaConstants {
 export const gammaConstants: GammaConstants = { c: 1.55, gamma0: 0, bayesTolerance: 0.01 };
 
 
-/** What the theory predicts for one config (docs/theory.md): Γ, the regime, the predicted errors and their parts. */
-export interface GammaPrediction {
-  /** Λ₂ = N₂‖u+v₂‖⁴/(σ_{p,2}⁴ d): the scratch condition (large → Bayes-optimal) */
-  Lambda2: number;
-  /** R_k = (1−2p)N_k‖s_k‖²/(σ_{p,k}² d): signal-to-memorisation growth ratio of GD on Task k */
-  R1: number;
-  R2: number;
-  /** κ = ⟨s₁, s₂⟩/‖s₁‖²: the part of an inherited signal coefficient that is useful for Task 2 */
-  kappa: number;
-  /** signal-to-noise of the inherited component on Task 2 inputs (independent of α) */
-  snrInherited: number;
-  snrScratch: number;
-  snrTransfer: number;
-  /** Γ = ln(SNR_transfer / SNR_scratch): > gamma0 predicts positive transfer */
-  Gamma: number;
-  regime: Regime;
-  predictedScratchError: number;
-  predictedTransferError: number;
-  /** predicted Δ = err_scratch − err_transfer (clean) */
-  predictedGain: number;
-  scratchBayesOptimal: boolean;
-  transferBayesOptimal: boolean;
-}
+/**
+ * What the Γ theory predicts: the fields the current theory's prediction had from the start (docs/theory.md §10).
+ * Here SNRs are the closed form's ΣS/√ΣN² and Γ = ln(SNR_transfer/SNR_scratch), positive transfer when Γ > gamma0.
+ */
+export type GammaPrediction = Pick<
+  Prediction,
+  | 'Lambda2'
+  | 'R1'
+  | 'R2'
+  | 'kappa'
+  | 'snrInherited'
+  | 'snrScratch'
+  | 'snrTransfer'
+  | 'Gamma'
+  | 'regime'
+  | 'predictedScratchError'
+  | 'predictedTransferError'
+  | 'predictedGain'
+  | 'scratchBayesOptimal'
+  | 'transferBayesOptimal'
+>;
 
 export type GammaInput = Pick<
   ExperimentConfig,

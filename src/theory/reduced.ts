@@ -51,6 +51,9 @@ const maxFilters = 32;
 const totalLines = 800;
 /** Training sets averaged over where the counts fluctuate. */
 export const scenarioCount = 6;
+/** Widely spread counts (a class's net push can vanish) need more points to average over: their tails matter. */
+export const setsFor = (spread: number) => (spread >= wideCounts ? 3 * scenarioCount : scenarioCount);
+const wideCounts = 0.3;
 /** Below this relative spread of a class's net count (clean − flipped), one training set (the expected counts) stands for all. */
 const steadyCounts = 0.1;
 
@@ -90,7 +93,7 @@ class Lru<V> {
 }
 
 /** The fixed draws of the model, by size (every config with the same sizes uses the same ones). */
-const drawCache = new Lru<Record<string, Float64Array>>(2 * scenarioCount + 4);
+const drawCache = new Lru<Record<string, Float64Array>>(6 * scenarioCount + 4);
 /**
  * The fixed draws of training set number `set` (each set its own, so that averaging over sets also averages over
  * how per-sample quantities — initial projections, the leaked direction — happen to line up with the labels).
@@ -127,7 +130,7 @@ export function countSpread(n: number, p: number): number {
  */
 function countSets(n: number, p: number, offset: number, always: boolean): SampleCounts[] {
   if (countSpread(n, p) < steadyCounts) return Array.from({ length: always ? scenarioCount : 1 }, () => expectedCounts(n, p));
-  return scenarioPoints(scenarioCount, offset).map((u) => countsAt(n, p, u));
+  return scenarioPoints(setsFor(countSpread(n, p)), offset).map((u) => countsAt(n, p, u));
 }
 
 /** Everything about a config that does not depend on the training sets. */

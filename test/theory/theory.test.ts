@@ -13,8 +13,12 @@ const preset = (n: string) => presetConfig(findPreset(n)!);
 function countsOf(ds: { n: number; y: Float64Array; yTrue: Float64Array }): SampleCounts {
   const o = { cleanPos: 0, flippedPos: 0, cleanNeg: 0, flippedNeg: 0 };
   for (let i = 0; i < ds.n; i++) {
-    if (ds.yTrue[i] > 0) ds.y[i] > 0 ? o.cleanPos++ : o.flippedPos++;
-    else ds.y[i] < 0 ? o.cleanNeg++ : o.flippedNeg++;
+    const clean = ds.y[i] === ds.yTrue[i];
+    if (ds.yTrue[i] > 0) {
+      if (clean) o.cleanPos++;
+      else o.flippedPos++;
+    } else if (clean) o.cleanNeg++;
+    else o.flippedNeg++;
   }
   return o;
 }
