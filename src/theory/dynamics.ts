@@ -61,6 +61,8 @@ export interface ReducedState {
   A: Float64Array;
   /** ρ_{r,a}: each filter's own memorisation of each node's noise patches (units of ⟨w, ξ⟩) */
   rho: Float64Array;
+  /** X_{r,a}: the cross-talk on each at the end, the other patches' memorisation seen by this one */
+  cross: Float64Array;
   /** training loss at the end, and steps run */
   loss: number;
   stepsRun: number;
@@ -201,5 +203,12 @@ export function trainReduced(ph: ReducedPhase): ReducedState {
     }
     t += h;
   }
-  return { A, rho, loss, stepsRun: Math.min(t, ph.steps) };
+  const cross = new Float64Array(R * KQ);
+  for (let r = 0; r < R; r++) {
+    let s = 0;
+    for (const i of live) for (let q = 0; q < Q; q++) s += weight[i] * rho[r * KQ + i * Q + q] ** 2;
+    const scale = Math.sqrt(s / d);
+    for (let a = 0; a < KQ; a++) cross[r * KQ + a] = ph.cross[r * KQ + a] * scale;
+  }
+  return { A, rho, cross, loss, stepsRun: Math.min(t, ph.steps) };
 }

@@ -227,13 +227,33 @@ interface Trained {
   nodes: Nodes;
 }
 
-/** Σ += scale·Σ_a w_a·ρ[r, a]·ρ[r', a] over the rows given (memorised noise seen by a fresh noise patch). */
-function addGram(out: Float64Array, R: number, rho: Float64Array, KQ: number, Q: number, nodes: Nodes, scale: number, rows: readonly number[]): void {
+/**
+ * The length of a filter's memorised noise Σ_b c_b ξ_b relative to the diagonal estimate: ‖Σ_b c_b ξ_b‖² =
+ * Σ_b c_b(ρ_b + X_b)·‖ξ‖²/‖ξ‖⁴ with X_b the other patches' memorisation seen by patch b (the cross-talk), against
+ * Σ_b ρ_b²/‖ξ‖². Gradient descent sets ρ_b to reach a margin against X_b, so where the cross-talk is large (N near d)
+ * ρ is inflated by what compensates X and the diagonal estimate overstates the length.
+ */
+function memoryFactor(state: ReducedState, nodes: Nodes, r: number, KQ: number, Q: number, on: boolean): number {
+  if (!on) return 1;
+  let diag = 0;
+  let full = 0;
+  for (let a = 0; a < KQ; a++) {
+    const w = nodes.weight[Math.floor(a / Q)];
+    const rho = state.rho[r * KQ + a];
+    diag += w * rho * rho;
+    full += w * rho * (rho + state.cross[r * KQ + a]);
+  }
+  return diag > 0 ? Math.sqrt(Math.max(0, full) / diag) : 1;
+}
+
+/** Σ += scale·Σ_a w_a·ρ̃[r, a]·ρ̃[r', a] over the rows given (memorised noise seen by a fresh noise patch), ρ̃ = f_r·ρ. */
+function addGram(out: Float64Array, R: number, rho: Float64Array, KQ: number, Q: number, nodes: Nodes, scale: number, rows: readonly number[], f: (r: number) => number): void {
   for (const r of rows) {
     for (const s of rows) {
       if (s < r) continue;
       let v = 0;
       for (let a = 0; a < KQ; a++) v += nodes.weight[Math.floor(a / Q)] * rho[r * KQ + a] * rho[s * KQ + a];
+      v *= f(r) * f(s);
       out[r * R + s] += scale * v;
       if (s !== r) out[s * R + r] += scale * v;
     }
@@ -244,14 +264,14 @@ function addGram(out: Float64Array, R: number, rho: Float64Array, KQ: number, Q:
  * The covariance of a downstream network's projections of one Task 2 test noise patch (§6): initialisation,
  * the memorised downstream noise, and for inherited filters the memorised upstream noise and the leaked v₁.
  */
-function testCovariance(st: Setup, down: Trained, up: Trained | undefined, inherited: readonly number[]): Float64Array {
+function testCovariance(st: Setup, down: Trained, up: Trained | undefined, inherited: readonly number[], norm: boolean): Float64Array {
   const { R, KQ, Q, c } = st;
   const S = new Float64Array(R * R);
   for (let r = 0; r < R; r++) S[r * R + r] += c.sigma0 * c.sigma0 * st.n2sq;
   const all = Array.from({ length: R }, (_, r) => r);
-  addGram(S, R, down.state.rho, KQ, Q, down.nodes, over(c.sigmaP2 * c.sigmaP2, st.n2sq), all);
+  addGram(S, R, down.state.rho, KQ, Q, down.nodes, over(c.sigmaP2 * c.sigmaP2, st.n2sq), all, (r) => memoryFactor(down.state, down.nodes, r, KQ, Q, norm));
   if (up && inherited.length) {
-    addGram(S, R, up.state.rho, KQ, Q, up.nodes, over(c.sigmaP2 * c.sigmaP2, st.n1sq), inherited);
+    addGram(S, R, up.state.rho, KQ, Q, up.nodes, over(c.sigmaP2 * c.sigmaP2, st.n1sq), inherited, (r) => memoryFactor(up.state, up.nodes, r, KQ, Q, norm));
     if (st.s1sq > 0) {
       const leak = (r: number) => (up.state.A[r] / st.s1sq) * st.v1Perp * c.sigmaP2;
       for (const r of inherited) for (const q of inherited) S[r * R + q] += leak(r) * leak(q);
@@ -281,9 +301,11 @@ export interface ModelParts {
   crossTalk: boolean;
   /** the memorised upstream noise along s₂ shared by filters that memorised the same samples (else none) */
   sharedShift: boolean;
+  /** memorised noise at its length given the cross-talk (else the orthogonal estimate Σρ²/‖ξ‖²) */
+  memoryNorm: boolean;
 }
 
-export const allParts: ModelParts = { averageCounts: true, averageDraws: true, crossTalk: true, sharedShift: true };
+export const allParts: ModelParts = { averageCounts: true, averageDraws: true, crossTalk: true, sharedShift: true, memoryNorm: true };
 const partsKey = (p: Partial<ModelParts> | undefined) => JSON.stringify({ ...allParts, ...p });
 
 /** Options of the reduced model (diagnostics and ablations). */
@@ -346,7 +368,7 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       return { state: phase(st, nodes, c.n2, st.s2sq, st.n2sq, A0, B0, noCross(draws(R, KQ, set).cross2), undefined, trace('scratch')), nodes };
     });
     const lines = Math.ceil(totalLines / runs.length);
-    return { runs, errors: runs.map((run) => lawError(run.state.A, testCovariance(st, run, undefined, []), lines)) };
+    return { runs, errors: runs.map((run) => lawError(run.state.A, testCovariance(st, run, undefined, [], parts.memoryNorm), lines)) };
   };
   const ups = diagnostic ? trainUp() : upstreamCache.get(keyOf(c, upstreamKeys) + partsKey(opts.parts), trainUp);
   const scratch = diagnostic ? trainScratch() : scratchCache.get(keyOf(c, downstreamKeys) + partsKey(opts.parts), trainScratch);
@@ -372,7 +394,9 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
     const w1 = (a: number) => up.nodes.weight[Math.floor(a / st.Q)];
     const memScale = over(s1 * s2 * Math.sqrt(c.d), st.n1sq);
     for (const r of inheritedRows) {
-      const rho = up.state.rho.subarray(r * KQ, (r + 1) * KQ);
+      // the memorised coefficients at their effective length (memoryFactor)
+      const f = memoryFactor(up.state, up.nodes, r, KQ, st.Q, parts.memoryNorm);
+      const rho = up.state.rho.subarray(r * KQ, (r + 1) * KQ).map((x) => f * x);
       let mem2 = 0;
       for (let a = 0; a < KQ; a++) mem2 += w1(a) * rho[a] * rho[a];
       // ⟨w, s₂⟩: the upstream signal coefficient times κ, the initial part off s₁, memorised noise along s₂ (§4)
@@ -394,12 +418,12 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
       inherited.leaked += w * leak * leak;
     }
     const tr = { state: phase(st, sc.nodes, c.n2, st.s2sq, st.n2sq, A0, B0, noCross(rnd.cross2), frozen, trace('transfer')), nodes: sc.nodes };
-    transferError += lawError(tr.state.A, testCovariance(st, tr, up, inheritedRows), Math.ceil(totalLines / sets)) / sets;
+    transferError += lawError(tr.state.A, testCovariance(st, tr, up, inheritedRows, parts.memoryNorm), Math.ceil(totalLines / sets)) / sets;
   }
 
   const scratchTerms = { signal: 0, noise: 0 };
   for (const run of scratch.runs) {
-    const S = testCovariance(st, run, undefined, []);
+    const S = testCovariance(st, run, undefined, [], parts.memoryNorm);
     for (let r = 0; r < R; r++) {
       scratchTerms.signal += (run.state.A[r] * (r < m ? 1 : -1)) / (R * scratch.runs.length);
       scratchTerms.noise += S[r * R + r] / (R * scratch.runs.length);
