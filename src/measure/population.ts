@@ -91,26 +91,37 @@ export function choleskyPsd(S: Float64Array, n: number): Float64Array {
 const relu = (x: number) => (x > 0 ? x : 0);
 
 /**
- * P(F(λ) ≤ t) for λ ~ N(0, 1) along one line, F piecewise linear: A + Bλ left of the first breakpoint, and at
- * breakpoint j (in increasing order: `order`) A += dA[j], B += dB[j]. The set is a union of intervals between
- * roots of F = t, so only the roots cost a Φ.
+ * P(F(λ) ≤ t) (or P(F(λ) < t) when `strict`) for λ ~ N(0, 1) along one line, F piecewise linear: A + Bλ left of the
+ * first breakpoint, and at breakpoint j (in increasing order) A += dA[j], B += dB[j]. The set is a union of intervals
+ * between roots of F = t, so only the roots cost a Φ. F can be exactly flat at t (no filter active and no signal: the
+ * score is exactly 0, an error for both labels); slopes and levels within `eps` (the line's rounding) count as flat and
+ * equal, so the answer does not depend on the last bits of the weights.
  */
-function belowMass(count: number, at: Float64Array, dA: Float64Array, dB: Float64Array, A: number, B: number, t: number): number {
-  let inside = B > 0 ? true : B < 0 ? false : A <= t;
+function belowMass(count: number, at: Float64Array, dA: Float64Array, dB: Float64Array, A: number, B: number, t: number, strict: boolean, eps: number): number {
+  let inside = false;
   let start = 0; // Φ at the left end of the current inside-interval
   let mass = 0;
   let lo = -Infinity;
+  const toggle = (x: number) => {
+    const p = x === -Infinity ? 0 : normalCdf(x);
+    if (inside) mass += p - start;
+    else start = p;
+    inside = !inside;
+  };
+  /** Whether F < t (or ≤) just beside x, on the side given: F = A + Bλ; values within eps of t are decided by the slope. */
+  const below = (x: number, right: boolean) => {
+    if (Math.abs(B) <= eps) return strict ? A < t - eps : A <= t + eps;
+    if (!Number.isFinite(x)) return x < 0 ? B > 0 : B < 0;
+    const v = A + B * x;
+    return Math.abs(v - t) <= eps ? (right ? B < 0 : B > 0) : v < t;
+  };
   for (let j = 0; j <= count; j++) {
     const hi = j === count ? Infinity : at[j];
-    if (B !== 0) {
-      const root = (t - A) / B;
-      if (root > lo && root < hi) {
-        const p = normalCdf(root);
-        if (inside) mass += p - start;
-        else start = p;
-        inside = !inside;
-      }
-    }
+    // The state just right of lo (by continuity it only differs from the carried one where F touches t), then one
+    // change inside the segment, at the root, if the state just left of hi differs.
+    const now = below(lo, true);
+    if (now !== inside) toggle(lo);
+    if (below(hi, false) !== now) toggle(Math.min(hi, Math.max(lo, (t - A) / B)));
     if (j === count) break;
     A += dA[j];
     B += dB[j];
@@ -213,6 +224,11 @@ export function errorOfLaw(law: ScoreLaw, rng: Rng, budget: LineBudget = { min: 
   const target = (e: number) => Math.sqrt(Math.max(e * (1 - e), 1e-6) / equivalentDraws);
   let sum = 0;
   let sum2 = 0;
+  // Welford's running mean and sum of squared deviations, for the reported standard error: E[x²] − E[x]² cancels
+  // badly when the lines' values vary little, and so does not agree across engines whose weights differ in the last bits.
+  let wMean = 0;
+  let wM2 = 0;
+  let count = 0;
   let lines = 0;
   const step = Math.min(block, budget.min);
   while (lines < budget.max) {
@@ -268,16 +284,24 @@ export function errorOfLaw(law: ScoreLaw, rng: Rng, budget: LineBudget = { min: 
         dAm[jm] = -dA[j];
         dBm[jm] = dB[j];
       }
+      // The line's rounding: levels and slopes within this of each other are equal.
+      let scale = Math.abs(tPos) + Math.abs(tNeg);
+      for (let k = 0; k < n; k++) scale += Math.abs(c[k]) * (Math.abs(g[k]) + Math.abs(b[k]));
+      const eps = 1e-12 * scale;
       const x =
-        (belowMass(nm, at, dA, dB, constant + A0, B0, tPos) +
+        (belowMass(nm, at, dA, dB, constant + A0, B0, tPos, false, eps) +
           1 -
-          belowMass(nm, at, dA, dB, constant + A0, B0, tNeg) +
-          belowMass(nm, atM, dAm, dBm, constantMirror - A0, B0, tPos) +
+          belowMass(nm, at, dA, dB, constant + A0, B0, tNeg, true, eps) +
+          belowMass(nm, atM, dAm, dBm, constantMirror - A0, B0, tPos, false, eps) +
           1 -
-          belowMass(nm, atM, dAm, dBm, constantMirror - A0, B0, tNeg)) /
+          belowMass(nm, atM, dAm, dBm, constantMirror - A0, B0, tNeg, true, eps)) /
         4;
       sum += x;
       sum2 += x * x;
+      count++;
+      const delta = x - wMean;
+      wMean += delta / count;
+      wM2 += delta * (x - wMean);
     }
     lines += step;
     const mean = sum / lines;
@@ -285,5 +309,7 @@ export function errorOfLaw(law: ScoreLaw, rng: Rng, budget: LineBudget = { min: 
     if (lines >= budget.min && se <= target(mean)) break;
   }
   const error = sum / lines;
-  return { error, standardError: Math.sqrt(Math.max(0, sum2 / lines - error * error) / lines), lines };
+  // Below 10⁻¹² the lines' spread is rounding (a degenerate law: every line gives the same probability): 0.
+  const standardError = Math.sqrt(wM2 / lines / lines);
+  return { error, standardError: standardError < 1e-12 ? 0 : standardError, lines };
 }

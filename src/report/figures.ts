@@ -205,7 +205,7 @@ function spaced(a: number, b: number, n: number, log: boolean): number[] {
 /**
  * Points on the predicted regime boundary over a rectangle: the predicted regime on a `lines` × `lines` grid, then
  * every grid edge whose two ends are predicted positive and negative is bisected. Works for boundaries of any
- * orientation; drawn as dots. About lines² + 12·(crossings) predictions: a theory that simulates (docs/theory.md)
+ * orientation; drawn as dots. About lines² + 24·(crossings) predictions: a theory that simulates (docs/theory.md)
  * costs milliseconds per prediction.
  */
 export function predictedBoundary(
@@ -223,7 +223,7 @@ export function predictedBoundary(
   const grid = xs.map((x) => ys.map((y) => regime(x, y)));
   const out: { x: number; y: number }[] = [];
   const bisect = (along: boolean, lo: number, hi: number, at: (t: number) => [number, number], rLo: string) => {
-    for (let k = 0; k < 12; k++) {
+    for (let k = 0; k < 24; k++) {
       const mid = along ? Math.sqrt(lo * hi) : (lo + hi) / 2;
       if (regime(...at(mid)) === rLo) lo = mid;
       else hi = mid;

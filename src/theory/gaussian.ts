@@ -4,9 +4,14 @@ import { exp, log } from '../util/detmath.js';
 
 // detmath's exp/log: the same bits on every JavaScript engine (population errors are part of deterministic results).
 
-/** Φ(x), the standard normal CDF (Abramowitz–Stegun 7.1.26 via erfc with a rational correction). */
+/**
+ * Φ(x), the standard normal CDF, from the fit of `erfc` on the tail side only, normalised so that Φ(0) = ½ exactly:
+ * the fit's erfc(0) is 1 + 3·10⁻⁸, which would make Φ jump by that much at 0 (the conditional Monte Carlo of the
+ * population error adds masses on both sides of 0, and must not depend on which side a root falls by rounding).
+ */
 export function normalCdf(x: number): number {
-  return 0.5 * erfc(-x / Math.SQRT2);
+  const tail = (0.5 * erfc(Math.abs(x) / Math.SQRT2)) / erfcAtZero;
+  return x <= 0 ? tail : 1 - tail;
 }
 
 /** erfc(x) with relative error < 1.2e-7 (Numerical Recipes' Chebyshev fit). */
@@ -28,6 +33,8 @@ export function erfc(x: number): number {
     );
   return x >= 0 ? r : 2 - r;
 }
+
+const erfcAtZero = erfc(0);
 
 /** Φ⁻¹(p) by Acklam's rational approximation refined with one Halley step. */
 export function normalQuantile(p: number): number {
