@@ -101,13 +101,23 @@ export function partialTheory(name: string, parts: Partial<ModelParts>): Checked
 }
 
 /** The model built up one part at a time, each row adding one (docs/theory.md §9): what each part buys. */
-export const ablations: readonly CheckedTheory[] = [
-  partialTheory('reduced GD alone (expected counts, one set, orthogonal noise)', { averageCounts: false, averageDraws: false, crossTalk: false, sharedShift: false }),
-  partialTheory('+ cross-talk between noise patches', { averageCounts: false, averageDraws: false, sharedShift: false }),
-  partialTheory('+ average over sample counts', { averageDraws: false, sharedShift: false }),
-  partialTheory('+ average over draws downstream', { sharedShift: false }),
-  partialTheory('+ shared memorised shift along s₂ (current)', {}),
-];
+export const ablations: readonly CheckedTheory[] = (() => {
+  const none = { averageCounts: false, averageDraws: false, crossTalk: false, sharedShift: false, memoryNorm: false, countTails: false };
+  const steps: [string, Partial<ModelParts>][] = [
+    ['reduced GD alone (expected counts, orthogonal noise)', {}],
+    ['+ cross-talk between noise patches', { crossTalk: true }],
+    ['+ memorised noise at its length', { memoryNorm: true }],
+    ['+ average over sample counts', { averageCounts: true }],
+    ['+ count tails (3× sets where counts spread)', { countTails: true }],
+    ['+ shared memorised shift along s₂ (current)', { sharedShift: true }],
+    ['(tried: + average over draws downstream)', { averageDraws: true }],
+  ];
+  let parts: Partial<ModelParts> = { ...none };
+  return steps.map(([name, add]) => {
+    parts = { ...parts, ...add };
+    return partialTheory(name, parts);
+  });
+})();
 
 /** The Γ theory this project shipped first (src/theory/gamma.ts), with its constants. */
 export const gammaTheory: CheckedTheory = {

@@ -52,7 +52,7 @@ const totalLines = 800;
 /** Training sets averaged over where the counts fluctuate. */
 export const scenarioCount = 6;
 /** Widely spread counts (a class's net push can vanish) need more points to average over: their tails matter. */
-export const setsFor = (spread: number) => (spread >= wideCounts ? 3 * scenarioCount : scenarioCount);
+export const setsFor = (spread: number, tails = true) => (tails && spread >= wideCounts ? 3 * scenarioCount : scenarioCount);
 const wideCounts = 0.3;
 /** Below this relative spread of a class's net count (clean − flipped), one training set (the expected counts) stands for all. */
 const steadyCounts = 0.1;
@@ -128,9 +128,9 @@ export function countSpread(n: number, p: number): number {
  * The sample counts of each training set the model averages over: fixed quantiles of their law where they
  * fluctuate, else the expected counts. `always`: as many sets either way (their draws still differ).
  */
-function countSets(n: number, p: number, offset: number, always: boolean): SampleCounts[] {
+function countSets(n: number, p: number, offset: number, always: boolean, tails: boolean): SampleCounts[] {
   if (countSpread(n, p) < steadyCounts) return Array.from({ length: always ? scenarioCount : 1 }, () => expectedCounts(n, p));
-  return scenarioPoints(setsFor(countSpread(n, p)), offset).map((u) => countsAt(n, p, u));
+  return scenarioPoints(setsFor(countSpread(n, p), tails), offset).map((u) => countsAt(n, p, u));
 }
 
 /** Everything about a config that does not depend on the training sets. */
@@ -303,9 +303,15 @@ export interface ModelParts {
   sharedShift: boolean;
   /** memorised noise at its length given the cross-talk (else the orthogonal estimate Σρ²/‖ξ‖²) */
   memoryNorm: boolean;
+  /** three times the training sets where counts spread widely (their tails: a class with no net push) */
+  countTails: boolean;
 }
 
-export const allParts: ModelParts = { averageCounts: true, averageDraws: true, crossTalk: true, sharedShift: true, memoryNorm: true };
+/**
+ * The current theory: every part on except averageDraws, which bought nothing measurable on the fit set
+ * (docs/theory.md §9) and costs six downstream runs where one does.
+ */
+export const allParts: ModelParts = { averageCounts: true, averageDraws: false, crossTalk: true, sharedShift: true, memoryNorm: true, countTails: true };
 const partsKey = (p: Partial<ModelParts> | undefined) => JSON.stringify({ ...allParts, ...p });
 
 /** Options of the reduced model (diagnostics and ablations). */
@@ -342,7 +348,7 @@ function computeModel(config: TheoryInput, opts: ReducedOptions): ReducedPredict
   // few labels matters there; upstream ones only where its counts fluctuate.
   const setsOf = (n: number, offset: number, always: boolean) =>
     parts.averageCounts
-      ? countSets(n, c.labelNoise, offset, always && parts.averageDraws)
+      ? countSets(n, c.labelNoise, offset, always && parts.averageDraws, parts.countTails)
       : Array.from({ length: always && parts.averageDraws ? scenarioCount : 1 }, () => expectedCounts(n, c.labelNoise));
   const upSets = opts.counts ? [opts.counts.upstream] : setsOf(c.n1, 0, false);
   const downSets = opts.counts ? [opts.counts.downstream] : setsOf(c.n2, 3, true);
