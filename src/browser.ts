@@ -13,6 +13,7 @@ export type { Phase } from './study/types.js';
 export type { FeatureMeasures, GroupMeasures, ClassPair } from './measure/features.js';
 export { predict, fitConstants, agreementRate, defaultConstants } from './theory/index.js';
 export type { Prediction, Regime, TheoryConstants, Observation } from './theory/index.js';
+export { adviseFromTheory, defaultAlphas, type Advice, type AlphaAdvice } from './theory/advise.js';
 export { tInterval, fractionInterval, wilsonInterval, type Interval } from './sweep/stats.js';
 export { studies, studyNamed, studyOfKeys, defaultStudy } from './study/registry.js';
 export { phases } from './study/types.js';

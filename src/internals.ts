@@ -29,6 +29,14 @@ export * from './io/safetensors.js';
 export { Rng } from './util/rng.js';
 export { UserError, DivergenceError } from './util/errors.js';
 export * from './theory/index.js';
+export * from './theory/advise.js';
+export * from './theory/gamma.js';
+export { reducedModel, countSpread, allParts, type ReducedPrediction, type ReducedOptions, type ModelParts, type InheritedTerms } from './theory/reduced.js';
+export { trainReduced, makeNodes, expectedCounts, type ReducedPhase, type ReducedState, type Nodes, type SampleCounts } from './theory/dynamics.js';
+export { populationTestError, errorOfLaw, noiseCovariance, type PopulationInput, type PopulationError, type ScoreLaw } from './measure/population.js';
+export { estimateInputs, estimateTask, type EstimatedInputs, type TaskEstimate } from './experiment/inputs.js';
+export { readTrainingSet, type TrainingSet } from './io/trainingset.js';
+export { heldoutCheck, measuredPoints, scoreTheory, regretTable, advisorRegret, type HeldoutCheck, type TheoryScore, type RegretRow } from './report/heldout.js';
 export { version } from './version.js';
 export { parseSweepSpec, loadSweepSpec, type SweepSpec } from './sweep/spec.js';
 export {

@@ -4,7 +4,8 @@ import { denseEngine } from '../engine/dense.js';
 import { errorRate } from '../model/cnn.js';
 import { wilsonInterval } from '../sweep/stats.js';
 import { UserError } from '../util/errors.js';
-import { labelTensor, loadTrainInputs } from './train.js';
+import { labelTensor } from '../io/trainingset.js';
+import { loadTrainInputs } from './train.js';
 
 interface EvalFlags {
   dataset: string;

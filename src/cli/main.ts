@@ -23,6 +23,8 @@ const commands: Record<string, () => Promise<Register>> = {
   results: async () => (await import('./results.js')).registerResults,
   report: async () => (await import('./report.js')).registerReport,
   reproduce: async () => (await import('./reproduce.js')).registerReproduce,
+  'theory-check': async () => (await import('./theory-check.js')).registerTheoryCheck,
+  advise: async () => (await import('./advise.js')).registerAdvise,
   serve: async () => (await import('./serve.js')).registerServe,
 };
 

@@ -56,6 +56,14 @@ export function registerReproduce(program: Command): void {
             r.report,
           )}${agreement}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
         );
+        const h = r.heldout?.holdout.scores.at(-1);
+        if (h) {
+          const sign = h.decisive ? `${((100 * h.signAgree) / h.decisive).toFixed(1)}%` : '—';
+          process.stdout.write(
+            `held-out check (${h.theory}): sign agreement ${sign} of ${h.decisive} decisive points, Spearman ${h.spearmanGain.toFixed(3)}, ` +
+              `MAE scratch ${h.maeScratch.toFixed(3)}, transfer ${h.maeTransfer.toFixed(3)} (paratransfer theory-check for the full table)\n`,
+          );
+        }
         if (r.summary.failures.length) throw failureError(r.summary);
       } finally {
         unlock();

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { experimentShape } from '../config/schema.js';
 import { dictionaryDataset } from '../data/dictionary.js';
 import { engineNames, getEngine } from '../engine/registry.js';
-import { getTensor, readSafetensors, tensorAsFloat64, writeSafetensors, type SafetensorsFile } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { floatTensor3, readTrainingSet } from '../io/trainingset.js';
 import { UserError } from '../util/errors.js';
 import { progressBar } from './progress.js';
 import { version } from '../version.js';
@@ -34,36 +35,10 @@ function parseFlags(raw: Record<string, unknown>): TrainFlags {
   throw new UserError(`${flagName(key)}: ${issue.message} (got ${JSON.stringify(raw[key])})`);
 }
 
-/** A float tensor of rank 3 whose values are all finite, as float64. */
-function floatTensor3(file: SafetensorsFile, name: string, layout: string): { data: Float64Array; shape: number[] } {
-  const t = getTensor(file, name);
-  const where = `${file.path}: tensor "${name}"`;
-  if (t.dtype !== 'F64' && t.dtype !== 'F32') throw new UserError(`${where}: dtype ${t.dtype}, expected F64 (or F32)`);
-  if (t.shape.length !== 3) throw new UserError(`${where}: shape [${t.shape.join(', ')}], expected ${layout}`);
-  const data = tensorAsFloat64(t);
-  const bad = data.findIndex((x) => !Number.isFinite(x));
-  if (bad >= 0) {
-    const [, b, c] = t.shape;
-    const idx = [Math.floor(bad / (b * c)), Math.floor(bad / c) % b, bad % c];
-    throw new UserError(`${where}: non-finite value ${data[bad]} at [${idx.join(', ')}]; all values must be finite`);
-  }
-  return { data, shape: t.shape };
-}
-
-/** Read and cross-check the data X [N, P, d], y [N] ∈ {−1, +1} and the weights W [2, m, d] (initial, or to evaluate). */
+/** Read and cross-check the training data X [N, P, d], y [N] ∈ {−1, +1} and the weights W [2, m, d] (initial, or to evaluate). */
 export function loadTrainInputs(datasetPath: string, initPath: string) {
-  const ds = readSafetensors(datasetPath);
-  const X = floatTensor3(ds, 'X', '[N, P, d]');
-  const [n, patches, d] = X.shape;
-  for (const [size, what] of [
-    [n, 'N (samples)'],
-    [patches, 'P (patches)'],
-    [d, 'd (dimension)'],
-  ] as const) {
-    if (size < 1) throw new UserError(`${datasetPath}: tensor "X" has shape [${X.shape.join(', ')}]: ${what} must be ≥ 1`);
-  }
-  const y = labelTensor(ds, 'y', n);
-
+  const { X: Xdata, y, n, patches, d, file: ds } = readTrainingSet(datasetPath);
+  const X = { data: Xdata, shape: [n, patches, d] };
   const init = readSafetensors(initPath);
   const W = floatTensor3(init, 'W', '[2, m, d] (class +1 first)');
   const [two, m, dW] = W.shape;
@@ -76,18 +51,6 @@ export function loadTrainInputs(datasetPath: string, initPath: string) {
     );
   }
   return { X: X.data, y, n, patches, d, W0: W.data, m, file: ds };
-}
-
-/** Labels in {−1, +1}, one per sample: `name` of a dataset file (y, yTrue). */
-export function labelTensor(file: SafetensorsFile, name: string, n: number): Float64Array {
-  const t = getTensor(file, name);
-  if (t.shape.length !== 1 || t.shape[0] !== n) {
-    throw new UserError(`${file.path}: tensor "${name}" has shape [${t.shape.join(', ')}], expected [${n}] (one label per sample of X)`);
-  }
-  const labels = Float64Array.from(tensorAsFloat64(t));
-  const bad = labels.findIndex((v) => v !== 1 && v !== -1);
-  if (bad >= 0) throw new UserError(`${file.path}: tensor "${name}": ${name}[${bad}] = ${labels[bad]}; labels must be −1 or +1`);
-  return labels;
 }
 
 export function registerTrain(program: Command): void {

@@ -54,9 +54,12 @@ export function formatRunSummary(r: ExperimentResult, opts: SummaryOptions): str
   lines.push('');
   const rows = phases.map((ph) => {
     const p = r[ph];
-    return [ph, pct(p.testError), percentRange(samplingInterval(p.testError, c.nTest)), pct(p.testErrorNoisy), p.trainLoss.toExponential(3), String(p.stepsRun)];
+    // Results stored before the population error existed have none.
+    const population = p.populationTestError === undefined ? '—' : `${pct(p.populationTestError)} ± ${(100 * p.populationTestErrorSE).toFixed(2)}`;
+    return [ph, pct(p.testError), percentRange(samplingInterval(p.testError, c.nTest)), population, pct(p.testErrorNoisy), p.trainLoss.toExponential(3), String(p.stepsRun)];
   });
-  lines.push(...textTable(['run', 'test error', '95% (test set)', 'noisy labels', 'train loss', 'steps'], rows, 'lrrrrr'));
+  lines.push(...textTable(['run', 'test error', '95% (test set)', 'population (± s.e.)', 'noisy labels', 'train loss', 'steps'], rows, 'lrrrrrr'));
+  lines.push('  population: the error on the whole test distribution, free of test-set noise (docs/theory.md).');
   lines.push('');
   lines.push(`  transfer gain Δ = err_scratch − err_transfer = ${signedPoints(r.gain)} points (one seed: not a verdict)`);
   lines.push(...singleSeedLines({ command: 'run', measure: 'test error', seed: c.seed }));
@@ -65,7 +68,7 @@ export function formatRunSummary(r: ExperimentResult, opts: SummaryOptions): str
     `  theory (docs/theory.md): Γ = ${th.Gamma.toFixed(3)} → ${th.regime} transfer predicted; ` +
       `predicted errors: transfer ${pct(th.predictedTransferError)}, scratch ${pct(th.predictedScratchError)}`,
   );
-  lines.push(`    Γ = log(SNR_transfer / SNR_scratch): above 0 transfer helps, below 0 it hurts`);
+  lines.push(`    Γ = SNR_transfer − SNR_scratch, each network's effective SNR Φ⁻¹(1 − error): above 0 transfer helps, below 0 it hurts`);
   lines.push(`    Λ₂ = N₂‖u+v₂‖⁴/(σp₂⁴ d) = ${th.Lambda2.toPrecision(3)}: scratch nears the Bayes error when Λ₂ ≫ 1`);
   lines.push('');
   lines.push('  feature learning at the end (class +1 / class −1):');

@@ -6,12 +6,14 @@ import { ProductCache } from '../engine/gram.js';
 import type { Engine, Freeze, TrainProblem, TrainState, Weights } from '../engine/types.js';
 import { materialize } from '../engine/weights.js';
 import { FeatureMeter, probeMatrix, type FeatureMeasures } from '../measure/features.js';
+import { populationTestError } from '../measure/population.js';
 import { errorRate } from '../model/cnn.js';
 import { freezeOf, inherit } from '../transfer/inherit.js';
 import { logCheckpoints } from '../util/math.js';
 import { Rng } from '../util/rng.js';
 import { phaseWarnings } from './warnings.js';
 import type { Phase } from '../study/types.js';
+import type { Task } from '../data/task.js';
 
 export { phases, type Phase } from '../study/types.js';
 
@@ -30,6 +32,13 @@ export interface Checkpoint {
 export interface PhaseResult {
   /** clean test error at the end */
   testError: number;
+  /**
+   * clean test error on the task's whole test distribution (docs/theory.md §8): the law of the test noise's
+   * projections on the 2m filters, sampled by conditional Monte Carlo, so it carries no test-sample noise
+   */
+  populationTestError: number;
+  /** Monte Carlo standard error of populationTestError */
+  populationTestErrorSE: number;
   testErrorNoisy: number;
   trainLoss: number;
   stepsRun: number;
@@ -63,6 +72,45 @@ export interface RunOptions {
   onCheckpoint?: (phase: Phase, checkpoint: Checkpoint) => void;
   /** keep the trained weights of each phase (for --save) */
   keepWeights?: boolean;
+  /**
+   * Reuse this thread's recent upstream and scratch phases (neither reads α or freezeInherited): a sweep over α
+   * trains them once per configuration. The result is the same either way.
+   */
+  reuse?: boolean;
+}
+
+/** A finished phase as the cache keeps it: what the result and the transfer need. */
+interface CachedPhase {
+  result: PhaseResult;
+  weights: Weights;
+  engine: string;
+  /** the phase's departures from the small-step regime (./warnings.ts) */
+  warnings: string[];
+}
+
+/** Keys that only the transfer phase reads: every other key (and any key added later) separates cache entries. */
+const transferOnlyKeys: readonly string[] = ['alpha', 'freezeInherited'];
+const CACHE_SIZE = 4;
+const phaseCache = new Map<string, CachedPhase>();
+
+function cacheKey(c: ExperimentConfig, phase: Phase, engine: string): string {
+  return JSON.stringify([phase, engine, Object.entries(c).filter(([k]) => !transferOnlyKeys.includes(k))]);
+}
+
+/** The cached phase (most recently used moves last), or train it and keep it. */
+function cached(key: string | undefined, train: () => CachedPhase): CachedPhase {
+  const hit = key === undefined ? undefined : phaseCache.get(key);
+  if (hit) {
+    phaseCache.delete(key!);
+    phaseCache.set(key!, hit);
+    return { ...hit, result: structuredClone(hit.result) };
+  }
+  const fresh = train();
+  if (key !== undefined) {
+    phaseCache.set(key, { ...fresh, result: structuredClone(fresh.result) });
+    if (phaseCache.size > CACHE_SIZE) phaseCache.delete(phaseCache.keys().next().value!);
+  }
+  return fresh;
 }
 
 /** What `runExperiment` returns: the result, optionally the weights, and wall times. */
@@ -88,18 +136,19 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
   const engine = opts.engine ?? denseEngine;
   const data = makeWorld(c);
   const probes = probeMatrix(data.frame.u, data.frame.v1, data.frame.v2);
-  const times = {} as Record<Phase, number>;
+  const times: Record<Phase, number> = { upstream: 0, transfer: 0, scratch: 0 };
   // Transfer and scratch share the Gram matrix of Task 2's atoms and their products with its test set.
   const products = new ProductCache();
 
   const phase = (
     name: Phase,
+    task: Task,
     train: SyntheticDataset,
     test: SyntheticDataset,
     W0: Float64Array,
     inheritedFilters?: Uint8Array,
     freeze?: Freeze,
-  ) => {
+  ): CachedPhase => {
     const t0 = performance.now();
     const meter = new FeatureMeter(train, c.m, probes, inheritedFilters);
     const checkpoints: Checkpoint[] = [];
@@ -132,33 +181,49 @@ export function runExperiment(c: ExperimentConfig, opts: RunOptions = {}): Exper
     };
     const used = engine.resolve?.(problem) ?? engine;
     const run = used.train(problem);
-    times[name] = (performance.now() - t0) / 1000;
     const last = checkpoints[checkpoints.length - 1];
+    const weights: Weights = run.factored ?? run.W;
+    const population = populationTestError(
+      {
+        W: materialize(weights),
+        m: c.m,
+        d: data.d,
+        signal: task.signal,
+        projectors: task.noiseProjectors,
+        sigmaP: task.sigmaP,
+        patches: c.patches,
+      },
+      new Rng(c.seed, `population:${name}`),
+    );
     const result: PhaseResult = {
       testError: last.testError,
+      populationTestError: population.error,
+      populationTestErrorSE: population.standardError,
       testErrorNoisy: last.testErrorNoisy,
       trainLoss: last.trainLoss,
       stepsRun: run.stepsRun,
       checkpoints,
     };
-    const weights: Weights = run.factored ?? run.W;
+    times[name] = (performance.now() - t0) / 1000;
     return { result, weights, engine: used.name, warnings: phaseWarnings(name, run.losses, c) };
   };
+  const key = (name: Phase) => (opts.reuse ? cacheKey(c, name, engine.name) : undefined);
 
-  const up = phase('upstream', data.train1, data.test(1), data.init(1));
+  const up = cached(key('upstream'), () => phase('upstream', data.task1, data.train1, data.test(1), data.init(1)));
   const test2 = data.test(2);
   const fresh = data.init(2);
   const inh = inherit(up.weights, fresh, c.m, data.d, c.alpha, c.inheritance, new Rng(c.seed, 'inherit'));
   const rowWise = c.inheritance !== 'entries';
   const tr = phase(
     'transfer',
+    data.task2,
     data.train2,
     test2,
     inh.W,
     rowWise ? inh.inheritedFilters : undefined,
     c.freezeInherited ? freezeOf(inh) : undefined,
   );
-  const sc = phase('scratch', data.train2, test2, fresh);
+  const sc = cached(key('scratch'), () => phase('scratch', data.task2, data.train2, test2, fresh));
 
   // A delegating engine (auto) is named with what it chose: "auto:coef", or per phase "auto:coef,dense,dense".
   const chosen = [...new Set([up.engine, tr.engine, sc.engine])];

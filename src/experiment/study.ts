@@ -4,7 +4,10 @@ import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
 import { engineNames } from '../engine/names.js';
 import { checkedPredictor } from '../study/prediction.js';
 import { phases, type ResourceEstimate, type Study } from '../study/types.js';
-import { agreementRate, defaultConstants, fitConstants, predict } from '../theory/index.js';
+import { adviseFromTheory } from '../theory/advise.js';
+import { predict } from '../theory/index.js';
+import { experimentSchema } from '../config/schema.js';
+import { estimatedKeys } from './keys.js';
 import { formatRunSummary } from './format.js';
 import type { Checkpoint, ExperimentResult } from './run.js';
 
@@ -70,6 +73,7 @@ const resultSchema = z.looseObject({
 const engineModule = './engine.js';
 const saveModule = './save.js';
 const estimateModule = './estimate.js';
+const inputsModule = './inputs.js';
 const loadEngine = () => import(/* @vite-ignore */ engineModule) as Promise<typeof import('./engine.js')>;
 
 /** The synthetic experiment (docs/model.md): two-layer ReLU CNNs on the signal-plus-noise patch model. */
@@ -105,6 +109,7 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
     const run = runExperiment(config, {
       engine: getEngine(opts.engine ?? 'auto'),
       keepWeights: opts.keepWeights,
+      reuse: opts.pooled,
       onProgress: onProgress && ((phase, step, steps) => onProgress({ phase, done: phases.indexOf(phase) * steps + step, total, unit: 'steps' })),
       onCheckpoint,
     });
@@ -120,14 +125,30 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
     };
     return estimateExperiment(c, engine);
   },
+  // The reduced dynamics fits no constant (docs/theory.md), so there is nothing to refit; Γ > 0 ⟺ predicted gain > 0.
   theory: {
     predict: checkedPredictor(predict),
-    threshold: defaultConstants.gamma0,
-    refit(observations) {
-      const obs = observations.map((o) => ({ ...o, nTest: o.config.nTest }));
-      const k = fitConstants(obs);
-      return { constants: { ...k }, threshold: k.gamma0, predict: checkedPredictor((c: ExperimentConfig) => predict(c, k)), agreement: agreementRate(obs, k) };
+    threshold: 0,
+  },
+  // Upstream and scratch read neither α nor freezeInherited (run.ts caches them per thread).
+  reuseKey: (c) => JSON.stringify(Object.entries(c).filter(([k]) => k !== 'alpha' && k !== 'freezeInherited')),
+  advisor: {
+    advise(config, alphas) {
+      const { terms: _terms, ...advice } = adviseFromTheory(config, alphas);
+      return advice;
     },
+    // The population test errors: the gain free of test-sample noise (results stored before them: the test-set gain).
+    measuredGain: (r) =>
+      typeof r.scratch.populationTestError === 'number' ? r.scratch.populationTestError - r.transfer.populationTestError : r.gain,
+    // Reading files needs node:fs: loaded on first use, so the explorer's bundle never sees it.
+    async estimate(files, base) {
+      const { estimateFromFiles } = (await import(/* @vite-ignore */ inputsModule)) as {
+        estimateFromFiles: (f: { downstream: string; upstream: string }) => Record<(typeof estimatedKeys)[number], number>;
+      };
+      const estimated = estimateFromFiles(files);
+      return { config: experimentSchema.parse({ ...base, ...estimated }), estimated: { ...estimated } };
+    },
+    estimatedKeys,
   },
   async save(dir, run) {
     const { saveWeights } = (await import(/* @vite-ignore */ saveModule)) as {

@@ -239,8 +239,10 @@ function spaced(a: number, b: number, n: number, log: boolean): number[] {
 }
 
 /**
- * Points on the predicted regime boundary over a rectangle: scan lines along each axis, bisect every change of the
- * predicted regime between positive and negative. Works for boundaries of any orientation; drawn as dots.
+ * Points on the predicted regime boundary over a rectangle: the predicted regime on a `lines` × `lines` grid, then
+ * every grid edge whose two ends are predicted positive and negative is bisected. Works for boundaries of any
+ * orientation; drawn as dots. About lines² + 24·(crossings) predictions: a theory that simulates (docs/theory.md)
+ * costs milliseconds per prediction.
  */
 export function predictedBoundary(
   cfg: StudyConfig,
@@ -249,30 +251,30 @@ export function predictedBoundary(
   xr: [number, number, boolean],
   yr: [number, number, boolean],
   predictor: Predictor,
-  lines = 48,
+  lines = 32,
 ): { x: number; y: number }[] {
   const regime = (x: number, y: number) => predictor({ ...cfg, [xKey]: x, [yKey]: y }).regime;
+  const xs = spaced(xr[0], xr[1], lines, xr[2]);
+  const ys = spaced(yr[0], yr[1], lines, yr[2]);
+  const grid = xs.map((x) => ys.map((y) => regime(x, y)));
   const out: { x: number; y: number }[] = [];
-  const scan = (along: [number, number, boolean], at: (t: number) => [number, number]) => {
-    const ts = spaced(along[0], along[1], 4 * lines, along[2]);
-    for (let i = 0; i + 1 < ts.length; i++) {
-      let lo = ts[i];
-      let hi = ts[i + 1];
-      const rLo = regime(...at(lo));
-      const rHi = regime(...at(hi));
-      // Only sign changes of the prediction; 'neutral' (e.g. α = 0, nothing inherited) is no boundary.
-      if (rLo === rHi || rLo === 'neutral' || rHi === 'neutral') continue;
-      for (let k = 0; k < 40; k++) {
-        const mid = along[2] ? Math.sqrt(lo * hi) : (lo + hi) / 2;
-        if (regime(...at(mid)) === rLo) lo = mid;
-        else hi = mid;
-      }
-      const [x, y] = at((lo + hi) / 2);
-      out.push({ x, y });
+  const bisect = (along: boolean, lo: number, hi: number, at: (t: number) => [number, number], rLo: string) => {
+    for (let k = 0; k < 24; k++) {
+      const mid = along ? Math.sqrt(lo * hi) : (lo + hi) / 2;
+      if (regime(...at(mid)) === rLo) lo = mid;
+      else hi = mid;
     }
+    const [x, y] = at(along ? Math.sqrt(lo * hi) : (lo + hi) / 2);
+    out.push({ x, y });
   };
-  for (const x of spaced(xr[0], xr[1], lines, xr[2])) scan(yr, (t) => [x, t]);
-  for (const y of spaced(yr[0], yr[1], lines, yr[2])) scan(xr, (t) => [t, y]);
+  // Only sign changes of the prediction; 'neutral' (e.g. α = 0, nothing inherited) is no boundary.
+  const change = (a: string, b: string) => a !== b && a !== 'neutral' && b !== 'neutral';
+  for (let i = 0; i < lines; i++) {
+    for (let j = 0; j < lines; j++) {
+      if (j + 1 < lines && change(grid[i][j], grid[i][j + 1])) bisect(yr[2], ys[j], ys[j + 1], (t) => [xs[i], t], grid[i][j]);
+      if (i + 1 < lines && change(grid[i][j], grid[i + 1][j])) bisect(xr[2], xs[i], xs[i + 1], (t) => [t, ys[j]], grid[i][j]);
+    }
+  }
   return out;
 }
 
@@ -477,6 +479,44 @@ export function dynamics(records: readonly RunRecord<ExperimentConfig, Experimen
         },
       ],
     },
+  } as unknown as TopLevelSpec;
+  return { spec, csv: toCsv(tableOf(rows)) };
+}
+
+/**
+ * Predicted against measured: one point per aggregated row and run (transfer, scratch), the mean over seeds of the
+ * study's measure on x and the theory's prediction of it on y, with the line of equality (sampled sweeps).
+ */
+export function calibrationScatter(agg: Table, study: AnyStudy, title: string): FigureData {
+  const rows: Row[] = [];
+  for (const run of ['transfer', 'scratch'] as const) {
+    const field = study.measure.predicted?.[run];
+    if (!field) continue;
+    const measured = column(agg, `${run}.${study.measure.key}.mean`);
+    const predicted = column(agg, `predicted.${field}`);
+    measured.forEach((m, i) => {
+      if (typeof m === 'number' && typeof predicted[i] === 'number') rows.push({ run, measured: m, predicted: predicted[i] });
+    });
+  }
+  const values = rows.flatMap((r) => [r.measured as number, r.predicted as number]);
+  const hi = values.length ? Math.max(...values) : 1;
+  const spec = {
+    ...base,
+    title,
+    width: 360,
+    height: 360,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'rule', color: referenceColor, strokeDash: [4, 4] }, encoding: { x: { datum: 0 }, y: { datum: 0 }, x2: { datum: hi }, y2: { datum: hi } } },
+      {
+        mark: { type: 'point', filled: true, size: 16, opacity: 0.55 },
+        encoding: {
+          x: { field: 'measured', type: 'quantitative', title: `measured ${study.measure.label} (mean over seeds)` },
+          y: { field: 'predicted', type: 'quantitative', title: `predicted ${study.measure.label}` },
+          color: { field: 'run', type: 'nominal', scale: runColors, title: null },
+        },
+      },
+    ],
   } as unknown as TopLevelSpec;
   return { spec, csv: toCsv(tableOf(rows)) };
 }

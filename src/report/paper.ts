@@ -7,6 +7,49 @@ export type FigurePlan =
   | { kind: 'phase'; x: ConfigKey; y: ConfigKey; xLog?: boolean; yLog?: boolean }
   | { kind: 'dynamics'; at: Partial<ExperimentConfig> };
 
+/** The ranges of the theory's random configurations (docs/theory.md §9; examples/theory-*.yaml). */
+export const theorySampleKeys = {
+  d: { logUniform: [500, 100000], integer: true },
+  n1: { logUniform: [20, 2000], integer: true },
+  n2: { logUniform: [10, 200], integer: true },
+  uNorm: { uniform: [0, 3] },
+  v1Norm: { uniform: [0, 4] },
+  v2Norm: { uniform: [0, 4] },
+  vCos: { uniform: [-0.5, 0.5] },
+  sigmaP1: { logUniform: [0.25, 3] },
+  sigmaP2: { logUniform: [0.25, 3] },
+  labelNoise: { uniform: [0, 0.3] },
+} as const;
+
+/**
+ * The theory's fit and held-out sweeps: random configurations at every α of the advisor evaluation, other
+ * configurations (sample seeds) and other run seeds for the held-out one. Full: the shipped examples/theory-fit.yaml
+ * and examples/theory-holdout.yaml (200 configurations × 5 α × 3 seeds each; hours on 2 cores). Quick: 12
+ * configurations × 5 α × 1 seed each, N₁ up to 400 (a smoke test of the check, not its result).
+ */
+export function theorySweeps(mode: 'quick' | 'full'): NamedSweep[] {
+  const quick = mode === 'quick';
+  const keys = quick ? { ...theorySampleKeys, n1: { logUniform: [20, 400], integer: true } } : theorySampleKeys;
+  const sweep = (name: 'theory-fit' | 'theory-holdout', sampleSeed: number, seeds: number[], title: string, description: string): NamedSweep => ({
+    name,
+    title,
+    description,
+    spec: {
+      name,
+      description: `${quick ? 12 : 200} random synthetic configurations × α ∈ {0, 0.25, 0.5, 0.75, 1} × seeds ${seeds.join(', ')}${name === 'theory-fit' ? ' (the theory’s fit set)' : ' (held out)'}.`,
+      set: { nTest: 500, checkpoints: 2 },
+      sample: { n: quick ? 12 : 200, seed: sampleSeed, keys: keys as never },
+      grid: { alpha: [0, 0.25, 0.5, 0.75, 1] },
+      seeds: quick ? seeds.slice(0, 1) : seeds,
+    },
+    figures: [],
+  });
+  return [
+    sweep('theory-fit', 1101, [0, 1, 2], 'The theory’s fit set', 'Random configurations the theory was designed on (docs/theory.md §9).'),
+    sweep('theory-holdout', 2202, [100, 101, 102], 'The theory’s held-out set', 'Other random configurations and other seeds: only ever reported.'),
+  ];
+}
+
 /** One named sweep of the paper's synthetic study. */
 export interface NamedSweep {
   name: string;
@@ -193,5 +236,6 @@ export function paperSweeps(mode: 'quick' | 'full'): NamedSweep[] {
       },
       figures: [{ kind: 'factor', factor: 'labelNoise', noisy: true }],
     },
+    ...theorySweeps(mode),
   ];
 }

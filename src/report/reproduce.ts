@@ -20,6 +20,7 @@ import type { SweepSummary, SweepTarget } from '../sweep/run.js';
 import { parseSweepSpec } from '../sweep/spec.js';
 import { SweepStore } from '../sweep/store.js';
 import { dynamics, measureVsFactor, phaseDiagram, type FigureData } from './figures.js';
+import { calibrationFigure, heldoutCheck, type HeldoutCheck } from './heldout.js';
 import { reportHtml, type Agreement, type SweepSection } from './html.js';
 import { paperSweeps, type FigurePlan, type NamedSweep } from './paper.js';
 import { writeFigure, type FigureFiles } from './render.js';
@@ -46,6 +47,8 @@ export interface ReproduceResult {
   figures: number;
   summary: SweepSummary;
   agreement: Agreement | null;
+  /** the held-out check, when both theory sweeps ran */
+  heldout?: HeldoutCheck;
 }
 
 function figureFor(
@@ -207,6 +210,36 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       });
     }
     const agreement = predictor ? agreementOf(sections, opts.predictor ? undefined : theoryFitOf(dedupe(allRecords))) : null;
+    // The held-out check: the theory scored on configurations and seeds it was not designed on (docs/theory.md §9).
+    let heldout: { check: HeldoutCheck; figures: FigureFiles[] } | undefined;
+    const byName = new Map(sections.map((s, i) => [s.sweep.name, targets[i]]));
+    const fitT = byName.get('theory-fit');
+    const holdT = byName.get('theory-holdout');
+    if (fitT && holdT) {
+      const recordsOf = (t: (typeof targets)[number]) => runRecords(t.plan, t.store.runs()) as SyntheticRecord[];
+      const fitRecords = recordsOf(fitT);
+      const holdRecords = recordsOf(holdT);
+      if (fitRecords.length && holdRecords.length) {
+        const check = heldoutCheck(fitRecords, holdRecords);
+        const figs: FigureFiles[] = [];
+        for (const [set, scores] of [
+          ['fit', check.fit.scores],
+          ['holdout', check.holdout.scores],
+        ] as const) {
+          const title = `Calibration on the ${set === 'fit' ? 'fit' : 'held-out'} set: predicted vs measured clean error`;
+          figs.push(
+            await writeFigure(figDir, {
+              name: `calibration-${set}`,
+              title,
+              caption: `${title}, old Γ theory and current theory (mean population test error over seeds; transfer at α > 0, scratch once per configuration). Dashed: equality.`,
+              ...calibrationFigure(scores, title),
+            }),
+          );
+          figures++;
+        }
+        heldout = { check, figures: figs };
+      }
+    }
     const report = join(opts.out, 'report.html');
     writeFileAtomic(
       report,
@@ -217,11 +250,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         seconds: (performance.now() - t0) / 1000,
         sections,
         agreement,
+        heldout,
         bayesTolerance: opts.bayesTolerance ?? 0.01,
         failures: summary.failures.length,
       }),
     );
-    return { report, figures, summary, agreement };
+    return { report, figures, summary, agreement, heldout: heldout?.check };
   } finally {
     for (const s of stores) s.close();
   }

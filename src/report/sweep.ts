@@ -5,7 +5,7 @@ import type { AnyStudy } from '../study/types.js';
 import { aggregateTable, column, runRecords, runTable, toCsv, type Predictor, type Table } from '../sweep/export.js';
 import { expandJobs, planStudy, type SweepPlan } from '../sweep/grid.js';
 import { SweepStore } from '../sweep/store.js';
-import { factorLabelOf, gainVsFactor, measureVsFactor, panelLabels, phaseDiagram, type FigureData } from './figures.js';
+import { calibrationScatter, factorLabelOf, gainVsFactor, measureVsFactor, panelLabels, phaseDiagram, type FigureData } from './figures.js';
 import { sweepReportHtml, type SweepSection } from './html.js';
 import { writeFigure, type FigureFiles } from './render.js';
 
@@ -34,10 +34,14 @@ interface FigureSpec {
   data: FigureData;
 }
 
-/** The axes worth a figure: the first key of each axis with at least two distinct numeric values (zipped keys vary together). */
+/**
+ * The axes worth a figure: the first key of each axis with at least two distinct numeric values (zipped keys vary
+ * together). A sampled axis (`sample:`) holds random configurations, not a range: it gets no line figures.
+ */
 function factorAxes(plan: SweepPlan): { key: string; axis: number }[] {
   const out: { key: string; axis: number }[] = [];
   plan.axes.forEach((a, axis) => {
+    if (a.sampled) return;
     const j = a.keys.findIndex((_, k) => {
       const vals = a.values.map((row) => row[k]);
       return vals.every((v) => typeof v === 'number') && new Set(vals).size > 1;
@@ -83,6 +87,15 @@ function sweepFigures(study: AnyStudy, plan: SweepPlan, agg: Table, predictor: P
       title: gainTitle,
       caption: `${gainTitle}: Δ = ${study.measure.gain} (above the dashed line: positive transfer), mean and 95% band over seeds${split}.`,
       data: gainVsFactor(agg, key, { title: gainTitle, study, log, panels }),
+    });
+  }
+  if (plan.axes.some((a) => a.sampled) && theory && study.measure.predicted) {
+    const title = `Calibration: predicted vs measured ${study.measure.label}`;
+    figures.push({
+      name: `${plan.name}-calibration`,
+      title,
+      caption: `${title} over the sampled configurations: mean over seeds (x) against the theory's prediction (y), transfer and scratch; dashed: equality.`,
+      data: calibrationScatter(agg, study, title),
     });
   }
   const single = factors.filter(({ axis }) => plan.axes[axis].keys.length === 1);

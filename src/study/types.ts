@@ -156,6 +156,38 @@ export interface ResourceEstimate {
   largestArray?: number;
 }
 
+/** One candidate α of an advice: the prediction, and the measurement when `advise --simulate` made one. */
+export interface AlphaAdviceJson {
+  alpha: number;
+  predictedGain: number;
+  predictedTransferError: number;
+  measuredGain?: number;
+  measuredGainInterval?: [number, number];
+}
+
+/** The advice for one configuration: the `--json` object of `paratransfer advise` (data mode adds `estimated`). */
+export interface AdviceJson {
+  decision: 'transfer' | 'scratch';
+  /** 0 when the decision is scratch */
+  recommendedAlpha: number;
+  predictedScratchError: number;
+  alphas: AlphaAdviceJson[];
+  reason: string;
+  estimated?: Record<string, number>;
+}
+
+/** How a study answers `paratransfer advise`: its theory's advice, the gain a run measured, and estimates from data. */
+export interface StudyAdvisor<C, R extends StudyResult<C> = StudyResult<C>> {
+  /** the advice of the study's theory alone for candidate α's (fast: no training) */
+  advise(config: C, alphas: readonly number[]): AdviceJson;
+  /** the gain a run measured, as the advice compares it (> 0: transfer helped) */
+  measuredGain(result: R): number;
+  /** data mode: the theory's inputs estimated from the two tasks' training sets (files in the study's `save` layout) */
+  estimate?(files: { downstream: string; upstream: string }, base: C): Promise<{ config: C; estimated: Record<string, number> }>;
+  /** the keys `estimate` sets (data mode refuses `--set` of them) */
+  estimatedKeys?: readonly string[];
+}
+
 /** What a study's summary formatter needs besides the result. */
 export interface SummaryOptions {
   /** the preset or file the config came from, as the user gave it */
@@ -209,6 +241,13 @@ export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P
   estimate?(config: C, engine?: string): Promise<ResourceEstimate>;
   /** the study's theory, when it has one */
   theory?: StudyTheory<C>;
+  /** `paratransfer advise`, when the study offers advice */
+  advisor?: StudyAdvisor<C, R>;
+  /**
+   * Configs with equal keys share work a thread caches (e.g. the upstream network of one configuration at several
+   * α): a worker pool runs them on the same thread where it can. Results never depend on it.
+   */
+  reuseKey?(config: C): string;
   /** write the run's artifacts (kept with keepWeights) into a directory */
   save?: (dir: string, run: StudyRun<R>) => Promise<string[]>;
 }

@@ -19,6 +19,8 @@ export type AxisSpec = AxisValue[] | { linear: [number, number]; num: number } |
 export interface Axis<K extends string = string> {
   keys: K[];
   values: AxisValue[][];
+  /** the axis holds random configurations (`sample:`), not a grid: reports plot it by scatter, not by lines */
+  sampled?: true;
 }
 
 /** A sweep resolved to concrete values: what actually runs (presets and files already read). */

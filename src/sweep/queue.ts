@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { studyNamed } from '../study/registry.js';
 import { runJob, type JobOutput, type JobPayload } from './job.js';
 
 /** The outcome of one job, as the coordinator sees it. */
@@ -55,21 +56,36 @@ export function defaultWorkerFile(): URL {
   return new URL('./worker.js', import.meta.url);
 }
 
-/** Local worker-thread pool (piscina); every job runs `runJob` in a worker. */
+/** What groups jobs that should run on the same thread (they share cached work): by default, the job's study decides. */
+export type Affinity = (job: JobPayload) => string | undefined;
+
+/** The study's `reuseKey` of a job's config (jobs with equal keys share a thread's caches), if it has one. */
+export const studyAffinity: Affinity = (job) => studyNamed(job.kind).reuseKey?.(job.config);
+
+/**
+ * Local worker threads (piscina, one thread per pool); every job runs `runJob` in a worker. Jobs with the same
+ * affinity key (e.g. one configuration at several α, which share an upstream network) go to the thread that has
+ * their group, so a thread's cache serves them; an idle thread takes the oldest group nobody holds, and only when
+ * none is left helps with another thread's group. Which thread runs a job never changes its result.
+ */
 export class LocalPoolQueue implements JobQueue {
   readonly name = 'local';
-  private readonly pool: Piscina;
+  private readonly threads: { pool: Piscina; busy: boolean; group?: string }[];
   private readonly channel = new EventChannel();
   private readonly seen = new Set<string>();
+  /** jobs not yet started, by group, groups in arrival order */
+  private readonly groups = new Map<string, JobPayload[]>();
+  private loose = 0;
 
-  constructor(threads = availableParallelism(), workerFile: URL = defaultWorkerFile()) {
-    this.pool = new Piscina({
-      filename: workerFile.href,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 60_000,
-      // Node's default heap limits are generous; big configs are bounded by the schema.
-    });
+  constructor(
+    threads = availableParallelism(),
+    workerFile: URL = defaultWorkerFile(),
+    private readonly affinity: Affinity = studyAffinity,
+  ) {
+    this.threads = Array.from({ length: Math.max(1, threads) }, () => ({
+      pool: new Piscina({ filename: workerFile.href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 }),
+      busy: false,
+    }));
   }
 
   /** Queue jobs; each runs once per queue whatever how often it is enqueued. */
@@ -78,11 +94,53 @@ export class LocalPoolQueue implements JobQueue {
       if (this.seen.has(job.id)) continue;
       this.seen.add(job.id);
       this.channel.remaining++;
-      this.pool.run(job).then(
-        (out: JobOutput) => this.channel.push({ kind: 'done', ...out }),
-        (e: unknown) => this.channel.push({ kind: 'failed', id: job.id, error: message(e) }),
+      let key: string | undefined;
+      try {
+        key = this.affinity(job);
+      } catch {
+        key = undefined; // a payload that does not parse fails in its worker, with the usual message
+      }
+      const group = key === undefined ? `\u0000${this.loose++}` : key;
+      const list = this.groups.get(group);
+      if (list) list.push(job);
+      else this.groups.set(group, [job]);
+    }
+    this.pump();
+  }
+
+  /** The next job for a thread: its own group first, then the oldest group nobody holds, then any. */
+  private next(t: (typeof this.threads)[number]): JobPayload | undefined {
+    const take = (g: string) => {
+      const list = this.groups.get(g)!;
+      const job = list.shift()!;
+      if (!list.length) this.groups.delete(g);
+      t.group = g;
+      return job;
+    };
+    if (t.group !== undefined && this.groups.has(t.group)) return take(t.group);
+    const held = new Set(this.threads.filter((o) => o !== t && o.busy).map((o) => o.group));
+    for (const g of this.groups.keys()) if (!held.has(g)) return take(g);
+    const first = this.groups.keys().next();
+    return first.done ? undefined : take(first.value);
+  }
+
+  private pump(): void {
+    for (const t of this.threads) {
+      if (t.busy) continue;
+      const job = this.next(t);
+      if (!job) return;
+      t.busy = true;
+      t.pool.run(job).then(
+        (out: JobOutput) => this.finish(t, { kind: 'done', ...out }),
+        (e: unknown) => this.finish(t, { kind: 'failed', id: job.id, error: message(e) }),
       );
     }
+  }
+
+  private finish(t: (typeof this.threads)[number], event: JobEvent): void {
+    t.busy = false;
+    this.channel.push(event);
+    this.pump();
   }
 
   events(): AsyncIterable<JobEvent> {
@@ -90,11 +148,12 @@ export class LocalPoolQueue implements JobQueue {
   }
 
   workers(): number {
-    return this.pool.threads.length;
+    return this.threads.reduce((n, t) => n + t.pool.threads.length, 0);
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    this.groups.clear();
+    await Promise.all(this.threads.map((t) => t.pool.destroy()));
   }
 }
 

@@ -6,7 +6,8 @@ import { loadWith, presetConfigOf } from '../config/load.js';
 import { UserError } from '../util/errors.js';
 import { defaultStudy, studies, studyChoice, studyNamed, studyNames, studyOfKeys, studyOfPreset } from '../study/registry.js';
 import type { AnyStudy } from '../study/types.js';
-import { axisValues, expandJobs, validateIn, type Axis, type AxisSpec, type AxisValue, type StudyConfig, type SweepPlan } from './grid.js';
+import { drawKey, parseDistribution, sampleKeys, sampleSchema } from './sample.js';
+import { axisValues, expandJobs, showValue, validateIn, type Axis, type AxisSpec, type AxisValue, type StudyConfig, type SweepPlan } from './grid.js';
 
 
 /**
@@ -17,6 +18,7 @@ import { axisValues, expandJobs, validateIn, type Axis, type AxisSpec, type Axis
  *   set: { steps: 100 }          # overrides of the base
  *   grid: { alpha: [0, 0.5, 1], uNorm: { log: [0.1, 3], num: 3 } }
  *   zip: { uNorm: [1, 2], v1Norm: [2, 4] }   # keys varied together, one extra axis
+ *   sample: { n: 200, seed: 7, keys: { uNorm: { uniform: [0, 3] } } }   # random configurations, one axis (first)
  *   seeds: 2                     # seeds 0..1, or a list
  */
 const scalarMessage = 'must be a number, a string, true/false or a list of numbers';
@@ -71,19 +73,27 @@ export const sweepSpecSchema = z.strictObject(
     set: z.record(z.string(), scalar, { error: 'must be a mapping of config keys to values' }).optional(),
     grid: z.record(z.string(), axisSchema, { error: 'must be a mapping of config keys to axes' }).optional(),
     zip: z.record(z.string(), axisSchema, { error: 'must be a mapping of config keys to axes of equal length' }).optional(),
+    sample: sampleSchema.optional(),
     seeds: z
       .union([count, z.array(seedValue, { error: 'must be a count or a list of non-negative integers' }).min(1)], {
         error: 'must be a count (seeds 0..n-1) or a list of non-negative integers',
       })
       .optional(),
   },
-  { error: 'must be a mapping with keys name, description, family, base, set, grid, zip, seeds' },
+  { error: 'must be a mapping with keys name, description, family, base, set, grid, zip, sample, seeds' },
 );
 
 /** A sweep spec as written in YAML (docs/sweeps.md), before presets and files are read. */
 export type SweepSpec = z.infer<typeof sweepSpecSchema>;
 
-const specKeys = ['name', 'description', 'family', 'base', 'set', 'grid', 'zip', 'seeds'];
+const specKeys = ['name', 'description', 'family', 'base', 'set', 'grid', 'zip', 'sample', 'seeds'];
+
+/** The keys allowed where an unknown key was found. */
+function allowedAt(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return specKeys.join(', ');
+  if (path[0] === 'sample') return sampleKeys.join(', ');
+  return 'linear or log, with num';
+}
 
 /** The most specific issue: inside a union, the branch the value matched best (its outer type, fewest issues). */
 function specificIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
@@ -106,7 +116,7 @@ function firstIssue(error: z.ZodError, where: string): string {
   if (issue.code === 'unrecognized_keys') {
     return `${where}: ${field}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
       .map((k) => `"${k}"`)
-      .join(', ')} (allowed: ${path ? 'linear or log, with num' : specKeys.join(', ')})`;
+      .join(', ')} (allowed: ${allowedAt(issue.path)})`;
   }
   return `${where}: ${field}${issue.message}`;
 }
@@ -135,6 +145,57 @@ function resolveAxis(study: AnyStudy, key: string, spec: AxisSpec, field: string
     seen.add(k);
   }
   return values;
+}
+
+/**
+ * The `sample:` section as one axis (its keys varied together, one row per draw), checked key by key: a range
+ * needs a numeric key, integer keys are rounded as ranges are, and two draws may not give the same configuration.
+ */
+function sampleAxis(
+  study: AnyStudy,
+  sample: NonNullable<SweepSpec['sample']>,
+  claim: (k: string, field: string) => string,
+  where: string,
+): Axis {
+  const keys: string[] = [];
+  const columns: AxisValue[][] = [];
+  for (const [k, input] of Object.entries(sample.keys)) {
+    const field = `sample.keys.${k}`;
+    const key = claim(k, field);
+    const fail = (path: string, message: string): never => {
+      throw new UserError(`${where}: field "${field}${path}": ${message}`);
+    };
+    const schema = study.configs.fields[key];
+    const dist = parseDistribution(
+      input,
+      {
+        numeric: typeof (study.configs.defaults as Record<string, unknown>)[key] === 'number',
+        integer: study.integerKeys.includes(key),
+        invalid: (v) => {
+          const r = schema.safeParse(v);
+          return r.success ? undefined : r.error.issues[0].message;
+        },
+      },
+      fail,
+    );
+    keys.push(key);
+    columns.push(drawKey(key, dist, sample.n, sample.seed, study.integerKeys.includes(key)));
+  }
+  const rows = columns[0].map((_, i) => columns.map((c) => c[i]));
+  const first = new Map<string, number>();
+  rows.forEach((row, i) => {
+    const text = JSON.stringify(row);
+    const j = first.get(text);
+    if (j !== undefined) {
+      throw new UserError(
+        `${where}: field "sample": draws ${j} and ${i} give the same configuration (${keys
+          .map((k, c) => `${k}=${showValue(row[c])}`)
+          .join(', ')}); lower n or widen the distributions`,
+      );
+    }
+    first.set(text, i);
+  });
+  return { keys, values: rows, sampled: true };
 }
 
 /** The study a `base:` names: a preset of any study, or a config file or mapping by its keys. */
@@ -222,6 +283,7 @@ export function resolveSpec(spec: SweepSpec, where = 'sweep spec', specDir = '.'
     used.add(k);
     return key;
   };
+  if (spec.sample) axes.push(sampleAxis(study, spec.sample, claim, where));
   for (const [k, axis] of Object.entries(spec.grid ?? {})) {
     const key = claim(k, `grid.${k}`);
     axes.push({ keys: [key], values: resolveAxis(study, key, axis as AxisSpec, `grid.${k}`, where).map((v) => [v]) });

@@ -1,8 +1,17 @@
 /** Standard normal tail and quantile, accurate to ~1e-7 — enough for predicted error rates. */
 
-/** Φ(x), the standard normal CDF (Abramowitz–Stegun 7.1.26 via erfc with a rational correction). */
+import { exp, log } from '../util/detmath.js';
+
+// detmath's exp/log: the same bits on every JavaScript engine (population errors are part of deterministic results).
+
+/**
+ * Φ(x), the standard normal CDF, from the fit of `erfc` on the tail side only, normalised so that Φ(0) = ½ exactly:
+ * the fit's erfc(0) is 1 + 3·10⁻⁸, which would make Φ jump by that much at 0 (the conditional Monte Carlo of the
+ * population error adds masses on both sides of 0, and must not depend on which side a root falls by rounding).
+ */
 export function normalCdf(x: number): number {
-  return 0.5 * erfc(-x / Math.SQRT2);
+  const tail = (0.5 * erfc(Math.abs(x) / Math.SQRT2)) / erfcAtZero;
+  return x <= 0 ? tail : 1 - tail;
 }
 
 /** erfc(x) with relative error < 1.2e-7 (Numerical Recipes' Chebyshev fit). */
@@ -11,7 +20,7 @@ export function erfc(x: number): number {
   const t = 1 / (1 + 0.5 * z);
   const r =
     t *
-    Math.exp(
+    exp(
       -z * z -
         1.26551223 +
         t *
@@ -25,6 +34,8 @@ export function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
+const erfcAtZero = erfc(0);
+
 /** Φ⁻¹(p) by Acklam's rational approximation refined with one Halley step. */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) return p === 0 ? -Infinity : p === 1 ? Infinity : NaN;
@@ -35,17 +46,17 @@ export function normalQuantile(p: number): number {
   const pl = 0.02425;
   let x: number;
   if (p < pl) {
-    const q = Math.sqrt(-2 * Math.log(p));
+    const q = Math.sqrt(-2 * log(p));
     x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p <= 1 - pl) {
     const q = p - 0.5;
     const r = q * q;
     x = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   } else {
-    const q = Math.sqrt(-2 * Math.log(1 - p));
+    const q = Math.sqrt(-2 * log(1 - p));
     x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   const e = normalCdf(x) - p;
-  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  const u = e * Math.sqrt(2 * Math.PI) * exp((x * x) / 2);
   return x - u / (1 + (x * u) / 2);
 }

@@ -1,43 +1,45 @@
-import type { ExperimentConfig } from '../config/schema.js';
-import { normalCdf, normalQuantile } from './gaussian.js';
+import { normalQuantile } from './gaussian.js';
+import { reducedModel, type TheoryInput } from './reduced.js';
+import type { Regime } from './regime.js';
 
 /**
- * The project's own accounting of when partial parameter transfer helps (docs/theory.md derives every
- * line). Each trained component of the network is summarised on a test input by its signal S (mean
- * margin along ỹ) and its noise N (spread from memorised training noise); the clean test error of a
- * network whose components add is Φ(−c·ΣS/√ΣN²).
+ * paratransfer's theory of when partial parameter transfer helps (docs/theory.md derives every term): the gradient
+ * descent of the two-layer ReLU CNN reduced to the inner products it reads (./dynamics.ts) — each filter's projection
+ * on the signal and on each training noise patch — for the upstream, transfer and scratch runs, averaged over
+ * training sets, each ending in the exact law of the network's score on a test input (./reduced.ts). Pure and
+ * browser-safe; a prediction costs a few milliseconds (upstream and scratch runs are cached, so an α-curve costs
+ * little more than its transfer runs).
  */
 
+export type { Regime } from './regime.js';
+export type { TheoryInput } from './reduced.js';
+
+/** The theory's settings. It has no fitted constants: every term is derived (docs/theory.md). */
 export interface TheoryConstants {
-  /** probit slope: clean error ≈ Φ(−c·SNR) */
-  c: number;
-  /** Γ threshold: positive transfer predicted when Γ > gamma0 */
-  gamma0: number;
   /** a predicted clean error at most this is "Bayes-optimal" (error against observed labels ≈ p) */
   bayesTolerance: number;
 }
 
-/** c fitted on the presets' scratch errors (0.08–0.16, docs/model.md#presets); gamma0 = 0 is the theory's own threshold. */
-export const defaultConstants: TheoryConstants = { c: 1.55, gamma0: 0, bayesTolerance: 0.01 };
+/** The default settings. */
+export const defaultConstants: TheoryConstants = { bayesTolerance: 0.01 };
 
-/** The predicted or observed sign of transfer. */
-export type Regime = 'positive' | 'negative' | 'neutral';
-
-/** What the theory predicts for one config (docs/theory.md): Γ, the regime, the predicted errors and their parts. */
+/** What the theory predicts for one config (docs/theory.md): the errors, the gain, Γ, the regime, and their parts. */
 export interface Prediction {
-  /** Λ₂ = N₂‖u+v₂‖⁴/(σ_{p,2}⁴ d): the scratch condition (large → Bayes-optimal) */
+  /** Λ₂ = N₂‖u+v₂‖⁴/(σ_{p,2}⁴ d): the scratch condition of benign overfitting (descriptive) */
   Lambda2: number;
-  /** R_k = (1−2p)N_k‖s_k‖²/(σ_{p,k}² d): signal-to-memorisation growth ratio of GD on Task k */
+  /** R_k = (1−2p)N_k‖s_k‖²/(σ_{p,k}² d): signal-to-memorisation growth ratio of GD on Task k (descriptive) */
   R1: number;
   R2: number;
-  /** κ = ⟨s₁, s₂⟩/‖s₁‖²: the part of an inherited signal coefficient that is useful for Task 2 */
+  /** κ = ⟨s₁, s₂⟩/‖s₁‖²: the part of an inherited signal coefficient that points along Task 2's signal */
   kappa: number;
-  /** signal-to-noise of the inherited component on Task 2 inputs (independent of α) */
+  /** mean signal along s₂ over the spread of the noise projection, of an inherited filter at the start of downstream training */
   snrInherited: number;
+  /** effective SNR of a network: Φ⁻¹(1 − predicted clean error) */
   snrScratch: number;
   snrTransfer: number;
-  /** Γ = ln(SNR_transfer / SNR_scratch): > gamma0 predicts positive transfer */
+  /** Γ = snr_transfer − snr_scratch: > 0 exactly when transfer is predicted to help */
   Gamma: number;
+  /** the predicted sign of the gain at the config's α (neutral when nothing is inherited) */
   regime: Regime;
   predictedScratchError: number;
   predictedTransferError: number;
@@ -45,142 +47,84 @@ export interface Prediction {
   predictedGain: number;
   scratchBayesOptimal: boolean;
   transferBayesOptimal: boolean;
+  /** filters inherited per class, round(α·m) */
+  inheritedFilters: number;
+  /** an inherited filter at the start of downstream training: mean j·⟨w, s₂⟩ (the shared signal it carries) */
+  inheritedSignal: number;
+  /** variance of its projection on a Task 2 noise patch from memorised upstream noise */
+  memorisedNoise: number;
+  /** … from the leaked upstream-specific signal v₁ */
+  leakedNoise: number;
+  /** … from its initialisation (a fresh filter's whole noise before training) */
+  initialNoise: number;
 }
 
-type TheoryInput = Pick<
-  ExperimentConfig,
-  'd' | 'n1' | 'n2' | 'uNorm' | 'v1Norm' | 'v2Norm' | 'vCos' | 'sigmaP1' | 'sigmaP2' | 'labelNoise' | 'alpha'
->;
-
-/** R/(1+R): the share of the training margin carried by signal; 1 when there is no noise at all. */
-const signalShare = (R: number) => (R === Infinity ? 1 : R / (1 + R));
-const noiseShare = (R: number) => (R === Infinity ? 0 : 1 / (1 + R));
-
-function snr(S: number, N: number): number {
-  if (N === 0) return S > 0 ? Infinity : S < 0 ? -Infinity : 0;
-  return S / N;
+/** Effective SNR of a clean error: Φ⁻¹(1 − err), clipped to ±8 (errors of 0 and 1). */
+export function effectiveSnr(err: number): number {
+  return Math.max(-8, Math.min(8, -normalQuantile(Math.min(1, Math.max(0, err)))));
 }
 
-/** The theory's prediction for one config (docs/theory.md derives every term), with the given constants. */
+/** The theory's prediction for one config (docs/theory.md). */
 export function predict(c: TheoryInput, k: TheoryConstants = defaultConstants): Prediction {
-  const { d, n1, n2, sigmaP1: s1, sigmaP2: s2, labelNoise: p, alpha } = c;
+  const r = reducedModel(c);
+  const { d, n1, n2, sigmaP1: s1, sigmaP2: s2, labelNoise: p } = c;
   const u2 = c.uNorm ** 2;
   const s1sq = u2 + c.v1Norm ** 2;
   const s2sq = u2 + c.v2Norm ** 2;
-  const s12 = u2 + c.vCos * c.v1Norm * c.v2Norm;
-  const v1Perp = c.v1Norm * Math.sqrt(Math.max(0, 1 - c.vCos ** 2));
   const flip = 1 - 2 * p;
-
-  const ratio = (n: number, ssq: number, sigma: number) =>
-    sigma === 0 ? (ssq > 0 ? Infinity : 0) : (flip * n * ssq) / (sigma * sigma * d);
-  const R1 = ratio(n1, s1sq, s1);
-  const R2 = ratio(n2, s2sq, s2);
-  const Lambda2 = s2 === 0 ? (s2sq > 0 ? Infinity : 0) : (n2 * s2sq * s2sq) / (s2 ** 4 * d);
-  const kappa = s1sq > 0 ? s12 / s1sq : 0;
-
-  // Inherited component (weight α), in units of the training margin M*.
-  const Sinh = alpha * signalShare(R1) * kappa;
-  const memorised = s1 === 0 ? 0 : noiseShare(R1) * Math.sqrt(n1 / d) * (s2 / s1);
-  const leaked = s1sq > 0 ? (signalShare(R1) * s2 * v1Perp) / s1sq : 0;
-  const Ninh = alpha * Math.hypot(memorised, leaked);
-
-  // Downstream-learned component; in the transfer run the inherited signal already provides part of the
-  // training margin, so GD learns λ = 1 − S_inh of it.
-  const downstream = (lambda: number) => ({
-    S: lambda * signalShare(R2),
-    N: lambda * noiseShare(R2) * Math.sqrt(n2 / d),
-  });
-  const scratch = downstream(1);
-  const tr = downstream(Math.max(0, 1 - Sinh));
-  const snrScratch = snr(scratch.S, scratch.N);
-  const snrTransfer = snr(Sinh + tr.S, Math.hypot(Ninh, tr.N));
-  const snrInherited = snr(signalShare(R1) * kappa, Math.hypot(memorised, leaked));
-
-  let Gamma: number;
-  if (snrTransfer === snrScratch) Gamma = 0;
-  else if (snrScratch <= 0 || snrTransfer <= 0) Gamma = snrTransfer > snrScratch ? Infinity : -Infinity;
-  else Gamma = Math.log(snrTransfer / snrScratch);
-
-  const errorAt = (x: number) => normalCdf(-k.c * x);
-  const predictedScratchError = errorAt(snrScratch);
-  const predictedTransferError = errorAt(snrTransfer);
-  const regime: Regime = Math.abs(Gamma - k.gamma0) < 1e-12 ? 'neutral' : Gamma > k.gamma0 ? 'positive' : 'negative';
+  const ratio = (n: number, ssq: number, sigma: number) => (sigma === 0 ? (ssq > 0 ? Infinity : 0) : (flip * n * ssq) / (sigma * sigma * d));
+  const snrScratch = effectiveSnr(r.scratchError);
+  const snrTransfer = effectiveSnr(r.transferError);
+  const gain = r.scratchError - r.transferError;
+  const regime: Regime = r.inheritedFilters === 0 || gain === 0 ? 'neutral' : gain > 0 ? 'positive' : 'negative';
+  const inhNoise = r.inherited.memorised + r.inherited.leaked + r.inherited.initial;
   return {
-    Lambda2,
-    R1,
-    R2,
-    kappa,
-    snrInherited,
+    Lambda2: s2 === 0 ? (s2sq > 0 ? Infinity : 0) : (n2 * s2sq * s2sq) / (s2 ** 4 * d),
+    R1: ratio(n1, s1sq, s1),
+    R2: ratio(n2, s2sq, s2),
+    kappa: s1sq > 0 ? (u2 + c.vCos * c.v1Norm * c.v2Norm) / s1sq : 0,
+    snrInherited: r.inheritedFilters && inhNoise > 0 ? r.inherited.signal / Math.sqrt(inhNoise) : 0,
     snrScratch,
     snrTransfer,
-    Gamma,
+    Gamma: r.inheritedFilters === 0 ? 0 : snrTransfer - snrScratch,
     regime,
-    predictedScratchError,
-    predictedTransferError,
-    predictedGain: predictedScratchError - predictedTransferError,
-    scratchBayesOptimal: predictedScratchError <= k.bayesTolerance,
-    transferBayesOptimal: predictedTransferError <= k.bayesTolerance,
+    predictedScratchError: r.scratchError,
+    predictedTransferError: r.transferError,
+    predictedGain: gain,
+    scratchBayesOptimal: r.scratchError <= k.bayesTolerance,
+    transferBayesOptimal: r.transferError <= k.bayesTolerance,
+    inheritedFilters: r.inheritedFilters,
+    inheritedSignal: r.inherited.signal,
+    memorisedNoise: r.inherited.memorised,
+    leakedNoise: r.inherited.leaked,
+    initialNoise: r.inherited.initial,
   };
 }
 
-/** One simulated point for fitting and scoring: its config and measured clean errors. */
+/** One simulated point for scoring: its config and measured clean errors. */
 export interface Observation {
   config: TheoryInput;
   scratchError: number;
   transferError: number;
-  /** test-set size, to clip error 0 to half a sample before the probit transform */
+  /** test-set size (kept for callers of earlier versions; unused) */
   nTest?: number;
 }
 
 /**
- * Fit c by least squares on the probit scale (Φ⁻¹(err) = −c·SNR, errors ≥ 1/2 carry no SNR
- * information and are skipped), then gamma0 as the threshold on Γ that best separates measured
- * positive from negative transfer (midpoints between sorted Γ; ties keep 0).
+ * The theory's constants fitted to observations. The reduced dynamics derives every term and fits nothing, so this
+ * returns `base` (the signature is kept for callers of earlier versions, whose Γ theory fitted two constants).
  */
-export function fitConstants(obs: readonly Observation[], base: TheoryConstants = defaultConstants): TheoryConstants {
-  let num = 0;
-  let den = 0;
-  for (const o of obs) {
-    const pr = predict(o.config, base);
-    const floor = 0.5 / (o.nTest ?? 2000);
-    for (const [err, s] of [
-      [o.scratchError, pr.snrScratch],
-      [o.transferError, pr.snrTransfer],
-    ]) {
-      if (!(err < 0.5) || !Number.isFinite(s) || s <= 0) continue;
-      const z = normalQuantile(Math.max(err, floor));
-      num += -s * z;
-      den += s * s;
-    }
-  }
-  const c = den > 0 ? num / den : base.c;
-  const scored = obs
-    .map((o) => ({ G: predict(o.config, { ...base, c }).Gamma, gain: o.scratchError - o.transferError }))
-    .filter((x) => Number.isFinite(x.G) && x.gain !== 0);
-  let gamma0 = base.gamma0;
-  let best = agreementAt(scored, gamma0);
-  const Gs = [...new Set(scored.map((x) => x.G))].sort((a, b) => a - b);
-  for (let i = 0; i + 1 < Gs.length; i++) {
-    const t = (Gs[i] + Gs[i + 1]) / 2;
-    const a = agreementAt(scored, t);
-    if (a > best) {
-      best = a;
-      gamma0 = t;
-    }
-  }
-  return { ...base, c, gamma0 };
+export function fitConstants(_obs: readonly Observation[], base: TheoryConstants = defaultConstants): TheoryConstants {
+  return { ...base };
 }
 
-function agreementAt(xs: { G: number; gain: number }[], t: number): number {
-  let ok = 0;
-  for (const x of xs) if (x.G > t === x.gain > 0) ok++;
-  return xs.length ? ok / xs.length : 0;
-}
-
-/** Fraction of observations whose measured sign of the gain matches the predicted regime. */
+/** Fraction of observations with a non-zero measured gain whose sign the predicted regime matches. */
 export function agreementRate(obs: readonly Observation[], k: TheoryConstants = defaultConstants): number {
-  const xs = obs
-    .map((o) => ({ G: predict(o.config, k).Gamma, gain: o.scratchError - o.transferError }))
-    .filter((x) => x.gain !== 0);
-  return agreementAt(xs, k.gamma0);
+  const xs = obs.filter((o) => o.scratchError !== o.transferError);
+  let ok = 0;
+  for (const o of xs) {
+    const regime = predict(o.config, k).regime;
+    if (regime !== 'neutral' && (regime === 'positive') === o.scratchError > o.transferError) ok++;
+  }
+  return xs.length ? ok / xs.length : 0;
 }

@@ -418,7 +418,10 @@ function expectSameExperiment(got: ExperimentResult, want: ExperimentResult): vo
     expect(other.map((v) => v === null)).toEqual(values.map((v) => v === null));
     const nums = (xs: (number | null)[]) => xs.filter((v): v is number => v !== null);
     const diff = relDiff(nums(other), nums(values));
-    if (diff > TOL) throw new Error(`${key}: relative difference ${diff}`);
+    // The population error's Monte Carlo standard error is the spread of nearly equal per-line values: the engines'
+    // last-bit differences in the weights move it relatively more (measured up to 4e-7) than any other measure.
+    const tol = key.endsWith('populationTestErrorSE') ? 1e-5 : TOL;
+    if (diff > tol) throw new Error(`${key}: relative difference ${diff}`);
   }
 }
 

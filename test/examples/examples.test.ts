@@ -61,7 +61,8 @@ describe('examples/', () => {
       const study = planStudy(plan);
       expect(expandJobs(plan).jobs.length).toBeGreaterThan(1);
       const doc = parseYaml(readFileSync(join(examples, f), 'utf8')) as Record<string, Record<string, unknown>>;
-      const axes = new Set([...Object.keys(doc.grid ?? {}), ...Object.keys(doc.zip ?? {})]);
+      const sample = doc.sample as { keys?: Record<string, unknown> } | undefined;
+      const axes = new Set([...Object.keys(doc.grid ?? {}), ...Object.keys(doc.zip ?? {}), ...Object.keys(sample?.keys ?? {})]);
       const ends = (axis: unknown) =>
         Array.isArray(axis) ? [...new Set([axis[0], axis[axis.length - 1]])] : axis && typeof axis === 'object' && 'num' in axis ? { ...axis, num: 2 } : axis;
       const shrunk = {
@@ -69,6 +70,7 @@ describe('examples/', () => {
         set: { ...doc.set, ...Object.fromEntries(Object.entries(small[study.name]).filter(([k]) => !axes.has(k))) },
         ...(doc.grid ? { grid: Object.fromEntries(Object.entries(doc.grid).map(([k, a]) => [k, ends(a)])) } : {}),
         ...(doc.zip ? { zip: Object.fromEntries(Object.entries(doc.zip).map(([k, a]) => [k, ends(a)])) } : {}),
+        ...(sample ? { sample: { ...sample, n: 2 } } : {}),
         seeds: 1,
       };
       const file = join(work, f);

@@ -121,7 +121,8 @@ describe('stores written before the Study interface', () => {
     const after = ids();
     expect(after.split(',')).toHaveLength(4);
     for (const id of before.split(',')) expect(after).toContain(id);
-    // The run redone now is the one the old version had stored: the export is byte for byte the old one.
+    // The run redone now is the one the old version had stored: the export is the old one (syn.csv: plus the columns
+    // added since, the population error and the current theory's predictions; test/fixtures/stores/README.md).
     const exported = await runCli(['results', '--columns', 'all', dir]);
     expect(exported.stdout).toBe(readFileSync(join(fixtures, csv), 'utf8'));
   });

@@ -34,7 +34,7 @@ describe('the verdict rule', () => {
 
 /** A synthetic result with just what the summary reads. */
 function fake(seed: number, transfer: number, scratch: number): ExperimentResult {
-  const phase = (testError: number) => ({ testError, testErrorNoisy: testError, trainLoss: 0.01, stepsRun: 300, checkpoints: [] });
+  const phase = (testError: number) => ({ testError, populationTestError: testError, populationTestErrorSE: 0.001, testErrorNoisy: testError, trainLoss: 0.01, stepsRun: 300, checkpoints: [] });
   return {
     config: { ...defaultConfig, nTest: 1000, seed },
     engine: 'auto:coef',
@@ -60,7 +60,7 @@ describe('the --seeds summary', () => {
     expect(text).toMatch(/^ {2}mean +0\.10% +5\.00% +14\.00% +\+9\.00$/m);
     expect(text).toMatch(/95% interval \[\+9\.00, \+9\.00\] over 3 seeds/);
     expect(text).toMatch(/verdict: positive transfer/);
-    expect(text).toMatch(/theory: Γ = 0\.564 → positive transfer predicted; the measurement agrees/);
+    expect(text).toMatch(/theory: Γ = 0\.607 → positive transfer predicted; the measurement agrees/);
     expect(text).not.toMatch(/fewer than 3 seeds/);
     for (const m of text.matchAll(/\[(-?\d+\.\d\d), (-?\d+\.\d\d)\]/g)) {
       expect(Number(m[1])).toBeGreaterThanOrEqual(0);

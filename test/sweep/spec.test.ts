@@ -50,7 +50,7 @@ describe('sweep spec validation', () => {
   });
 
   it.each([
-    ['alpah: 3\n', /^spec\.yaml: unknown key "alpah" \(allowed: name, description, family, base, set, grid, zip, seeds\)$/],
+    ['alpah: 3\n', /^spec\.yaml: unknown key "alpah" \(allowed: name, description, family, base, set, grid, zip, sample, seeds\)$/],
     ['base: nope\n', /field "base": "nope" is neither a preset .* nor a config file/],
     ['base: [1, 2]\n', /field "base": must be a preset name, a YAML config file or a mapping/],
     ['set: { alpah: 1 }\n', /field "set\.alpah": unknown synthetic config key "alpah"/],

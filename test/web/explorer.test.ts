@@ -268,6 +268,21 @@ describe.skipIf(!haveChromium)('the explorer in headless Chromium', () => {
     expect(await page.isEnabled('[data-testid=run]')).toBe(true);
   });
 
+  it('shows the advisor’s recommendation and reason in the Theory panel, as `paratransfer advise` gives it', async () => {
+    await page.selectOption('[data-testid=preset]', 'no-shared-signal');
+    const advice = page.getByTestId('advice');
+    await advice.filter({ hasText: /^Advice: / }).waitFor({ timeout: 60_000 });
+    const text = (await advice.textContent())!;
+    const cli = await runCli(['advise', 'no-shared-signal', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const a = JSON.parse(cli.stdout) as { decision: string; recommendedAlpha: number; reason: string };
+    expect(text).toContain(a.decision === 'transfer' ? `Advice: transfer with α = ${a.recommendedAlpha}` : 'Advice: train from scratch');
+    expect(text).toContain(a.reason);
+    await page.selectOption('[data-testid=preset]', 'positive-transfer');
+    await advice.filter({ hasText: /^Advice: transfer with α = / }).waitFor({ timeout: 60_000 });
+    expect(await advice.textContent()).toMatch(/Dominant term of the inherited filters: shared signal/);
+  });
+
   it('made no request outside its own server and logged no errors', () => {
     const origin = server.url.replace(/\/$/, '');
     const outside = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));

@@ -2,7 +2,7 @@
  * The single-experiment view: the config form, a run in the worker with live charts, the simulated errors next to
  * the theory's prediction, and the α-curve.
  */
-import { phases, predict, type Checkpoint, type ExperimentConfig, type ExperimentResult, type GroupMeasures, type Phase } from '../../src/browser.js';
+import { adviseFromTheory, phases, predict, type Checkpoint, type ExperimentConfig, type ExperimentResult, type GroupMeasures, type Phase } from '../../src/browser.js';
 import { LineChart, palette, type Rule, type Series } from './charts.js';
 import { cliCommand, configYaml, ConfigForm, type FormState } from './form.js';
 import { num, pct, pp, seconds } from './format.js';
@@ -49,6 +49,8 @@ function groupSeries(
   out.push(line('scratch', palette.scratch, checkpoints.scratch, (c) => c.features.all));
   return out.filter((s) => s.points.length);
 }
+
+const escapeHtml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function startExplorer(onEngine: (name: string, kernels: string) => void): void {
   const runButton = $<HTMLButtonElement>('run');
@@ -156,6 +158,29 @@ export function startExplorer(onEngine: (name: string, kernels: string) => void)
     $('theory-lambda').textContent = t ? `${num(t.Lambda2)} (${t.scratchBayesOptimal ? 'scratch near Bayes-optimal' : 'scratch not Bayes-optimal'})` : '—';
     $('theory-r').textContent = t ? `${num(t.R1)}, ${num(t.R2)}` : '—';
     compareWithTheory();
+    showAdvice(c);
+  }
+
+  /**
+   * The advisor's recommendation for the current inputs (α = 0, 0.1, …, 1; docs/theory.md §11). Its boundary
+   * search costs a few dozen predictions, so it runs after the panel has been drawn, and only for the latest inputs.
+   */
+  let adviceFor = 0;
+  function showAdvice(c: ExperimentConfig | null) {
+    const el = $('advice');
+    const ticket = ++adviceFor;
+    if (!c) {
+      el.textContent = '—';
+      return;
+    }
+    el.textContent = 'advice: …';
+    setTimeout(() => {
+      if (ticket !== adviceFor) return;
+      const a = adviseFromTheory(c);
+      el.innerHTML = `<strong class="decision ${a.decision}">${
+        a.decision === 'transfer' ? `Advice: transfer with α = ${a.recommendedAlpha}` : 'Advice: train from scratch'
+      }</strong> <span class="sub">(paratransfer advise)</span><br>${escapeHtml(a.reason)}`;
+    }, 30);
   }
 
   /** After a run: does the measured sign of Δ agree with the predicted regime (for the config that ran)? */

@@ -1,0 +1,2 @@
+/** The predicted or observed sign of transfer. */
+export type Regime = 'positive' | 'negative' | 'neutral';
