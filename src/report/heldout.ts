@@ -9,6 +9,7 @@ import { gammaConstants, predictGamma } from '../theory/gamma.js';
 import { predict } from '../theory/index.js';
 import { reducedModel, type ModelParts } from '../theory/reduced.js';
 import type { FigureData } from './figures.js';
+import { textTable } from '../util/table.js';
 
 /**
  * The held-out check of the theory (docs/theory.md §9, `paratransfer theory-check`, the reproduce report): measured
@@ -325,22 +326,21 @@ export function heldoutText(check: HeldoutCheck): string {
   const lines: string[] = [];
   const scores = (title: string, s: TheoryScore[], n: number) => {
     lines.push(`${title} (${n} configurations × α):`);
-    lines.push('  theory                          sign agreement (|Δ| > 0.01)   Spearman(pred Δ, Δ)   MAE scratch   MAE transfer');
-    for (const x of s) {
-      lines.push(
-        `  ${x.theory.padEnd(30)}  ${pctOf(x.signAgree, x.decisive).padStart(27)}   ${f3(x.spearmanGain).padStart(19)}   ${f3(x.maeScratch).padStart(11)}   ${f3(x.maeTransfer).padStart(12)}`,
-      );
-    }
+    const rows = s.map((x) => [x.theory, pctOf(x.signAgree, x.decisive), f3(x.spearmanGain), f3(x.maeScratch), f3(x.maeTransfer)]);
+    lines.push(...textTable(['theory', 'sign agreement (|Δ| > 0.01)', 'Spearman(pred Δ, Δ)', 'MAE scratch', 'MAE transfer'], rows, 'lrrrr'));
   };
   scores('fit set', check.fit.scores, check.fit.points);
   lines.push('');
   scores('held-out set', check.holdout.scores, check.holdout.points);
   lines.push('');
   lines.push(`advisor on the held-out set (${check.holdout.curves} configurations measured at α = ${advisorAlphas.join(', ')}):`);
-  lines.push('  policy                          mean regret   within 0.01 of best   mean gain');
-  for (const r of check.holdout.regret) {
-    lines.push(`  ${r.policy.padEnd(30)}  ${f3(r.meanRegret).padStart(11)}   ${(Number.isFinite(r.withinTolerance) ? `${(100 * r.withinTolerance).toFixed(1)}%` : '—').padStart(19)}   ${f3(r.meanGain).padStart(9)}`);
-  }
+  const regret = check.holdout.regret.map((r) => [
+    r.policy,
+    f3(r.meanRegret),
+    Number.isFinite(r.withinTolerance) ? `${(100 * r.withinTolerance).toFixed(1)}%` : '—',
+    f3(r.meanGain),
+  ]);
+  lines.push(...textTable(['policy', 'mean regret', 'within 0.01 of best', 'mean gain'], regret, 'lrrr'));
   const o = check.overlap;
   lines.push('');
   lines.push(
