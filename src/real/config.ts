@@ -12,12 +12,39 @@ const classList = z
   .array(num(0, 65535, { int: true }), { error: 'must be a list of class indices, e.g. [0, 1, 2]' })
   .min(2, { error: 'must list at least 2 classes' });
 
-/** Every key of a real-data transfer run (docs/model.md, real images). */
+/**
+ * Keys added after real-data runs were first stored, with the value that reproduces the runs made before them: a
+ * config without such a key (a stored plan, a payload of an earlier version) reads as that value, and a config at
+ * that value leaves the key out of its job id, so stores of earlier versions resume (src/sweep/grid.ts).
+ */
+export const realAddedKeys = {
+  upstreamMixData: 'fashion-mnist',
+  upstreamMix: 0,
+  labelNoise1: 0,
+  labelNoise2: 0,
+  pixelNoise1: 0,
+  pixelNoise2: 0,
+  stopLoss: 0,
+  headEpochs: 0,
+  l2sp: 0,
+  shrink: 0,
+  perturb: 0,
+} as const;
+
+/** A field added later: absent, it reads as the value of earlier versions. */
+const added = <T extends z.ZodType<string | number>>(field: T, key: keyof typeof realAddedKeys) =>
+  field.default(realAddedKeys[key] as z.output<T> & (string | number) as never);
+
+/** Every key of a real-data transfer run (docs/real-data.md). */
 export const realShape = {
   /** upstream dataset: mnist, fashion-mnist or a .safetensors file (X [N,C,H,W], y [N]) */
   upstreamData: dataset,
   /** upstream classes (dataset class indices) */
   upstreamClasses: classList,
+  /** the dataset a fraction `upstreamMix` of each upstream class's training images comes from (same class index) */
+  upstreamMixData: added(dataset, 'upstreamMixData'),
+  /** fraction of each upstream class's training images drawn from `upstreamMixData` instead (mixed-source upstream) */
+  upstreamMix: added(num(0, 1), 'upstreamMix'),
   downstreamData: dataset,
   downstreamClasses: classList,
   /** upstream training images per class (N₁ / classes) */
@@ -28,6 +55,14 @@ export const realShape = {
   nTest: num(1, 1_000_000, { int: true }),
   /** probability that a training label is replaced by another class of the task (both tasks) */
   labelNoise: num(0, 1, { maxExclusive: true }),
+  /** the same, upstream only (up to 1 − 1/classes: random labels) */
+  labelNoise1: added(num(0, 1), 'labelNoise1'),
+  /** the same, downstream only */
+  labelNoise2: added(num(0, 1, { maxExclusive: true }), 'labelNoise2'),
+  /** standard deviation of Gaussian noise added to the upstream training images (drawn once per image) */
+  pixelNoise1: added(num(0, 100), 'pixelNoise1'),
+  /** the same for the downstream training images; test images stay clean */
+  pixelNoise2: added(num(0, 100), 'pixelNoise2'),
   arch: oneOf(archNames),
   /** channels of the first stage (vgg, resnet) */
   width: num(1, 1024, { int: true }),
@@ -42,22 +77,64 @@ export const realShape = {
   /** L2 weight decay */
   weightDecay: num(0, 1),
   batchSize: num(1, 65_536, { int: true }),
-  /** upstream epochs */
+  /** upstream epochs (at most, with stopLoss) */
   epochs1: num(0, 100_000, { int: true }),
-  /** downstream epochs (transfer and scratch) */
+  /** downstream epochs, transfer and scratch (at most, with stopLoss) */
   epochs2: num(0, 100_000, { int: true }),
+  /** every phase stops after the first epoch whose mean training loss is below this (0: train every epoch) */
+  stopLoss: added(num(0, 100), 'stopLoss'),
+  /** the first epochs of each downstream phase train only the classifier head (transfer and scratch alike) */
+  headEpochs: added(num(0, 100_000, { int: true }), 'headEpochs'),
   /** inheritance ratio α */
   alpha: num(0, 1),
   inheritance: oneOf(inheritanceStrategies),
   /** layers inherited whole by inheritance "layers" */
   inheritLayers: num(0, 1000, { int: true }),
   freezeInherited: bool,
+  /** L2-SP: the penalty (λ/2)·‖w − w_upstream‖² on every inherited entry during downstream training */
+  l2sp: added(num(0, 1000), 'l2sp'),
+  /** shrink: inherited entries start at (1 − λ)× their upstream value */
+  shrink: added(num(0, 1), 'shrink'),
+  /** perturb: σ × a fresh He-normal draw is added to every inherited weight */
+  perturb: added(num(0, 100), 'perturb'),
   seed: num(0, Number.MAX_SAFE_INTEGER, { int: true }),
   /** evaluation points per phase after epoch 0 (evenly spaced epochs, always including the last) */
   checkpoints: num(1, 100_000, { int: true }),
 };
 
 export const realKeys = Object.keys(realShape) as (keyof typeof realShape)[];
+
+/** Noisy labels must stay more likely right than any single wrong class (upstream may go up to random labels). */
+function labelNoiseIssues(c: z.infer<z.ZodObject<typeof realShape>>, ctx: z.RefinementCtx): void {
+  const tasks = [
+    ['labelNoise1', 'upstreamClasses', c.upstreamClasses, c.labelNoise1, true],
+    ['labelNoise2', 'downstreamClasses', c.downstreamClasses, c.labelNoise2, false],
+  ] as const;
+  for (const [key, classesKey, classes, p, randomAllowed] of tasks) {
+    if (c.labelNoise > 0 && p > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `cannot be combined with labelNoise (which sets both tasks' label noise): set labelNoise1 and labelNoise2 instead`,
+      });
+    }
+    const limit = 1 - 1 / classes.length;
+    if (c.labelNoise >= limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labelNoise'],
+        message: `must be < ${limit.toFixed(3)} (1 − 1/classes) for the ${classes.length} classes of ${classesKey}`,
+      });
+    }
+    if (randomAllowed ? p > limit + 1e-12 : p >= limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `must be ${randomAllowed ? '≤' : '<'} ${limit.toFixed(3)} (1 − 1/classes${randomAllowed ? ': random labels' : ''}) for the ${classes.length} classes of ${classesKey}`,
+      });
+    }
+  }
+}
 
 export const realSchema = z.strictObject(realShape).superRefine((c, ctx) => {
   for (const [key, classes] of [
@@ -67,15 +144,13 @@ export const realSchema = z.strictObject(realShape).superRefine((c, ctx) => {
     if (new Set(classes).size !== classes.length) {
       ctx.addIssue({ code: 'custom', path: [key], message: 'lists a class twice' });
     }
-    // Noisy labels must stay more likely right than any single wrong class.
-    const limit = 1 - 1 / classes.length;
-    if (c.labelNoise >= limit) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['labelNoise'],
-        message: `must be < ${limit.toFixed(3)} (1 − 1/classes) for the ${classes.length} classes of ${key}`,
-      });
-    }
+  }
+  labelNoiseIssues(c, ctx);
+  if (c.arch === 'twolayer' && c.headEpochs > 0) {
+    ctx.addIssue({ code: 'custom', path: ['headEpochs'], message: 'must be 0 for arch twolayer (its second layer is fixed: there is no head to warm up)' });
+  }
+  if (c.headEpochs > c.epochs2) {
+    ctx.addIssue({ code: 'custom', path: ['headEpochs'], message: `must be at most epochs2 (${c.epochs2}): the warm-up is part of the downstream epochs` });
   }
 });
 
@@ -86,12 +161,18 @@ export type RealConfig = z.infer<typeof realSchema>;
 export const realDefaults: RealConfig = {
   upstreamData: 'mnist',
   upstreamClasses: [0, 1, 2, 3, 4],
+  upstreamMixData: 'fashion-mnist',
+  upstreamMix: 0,
   downstreamData: 'mnist',
   downstreamClasses: [5, 6, 7, 8, 9],
   n1: 600,
   n2: 10,
   nTest: 150,
   labelNoise: 0,
+  labelNoise1: 0,
+  labelNoise2: 0,
+  pixelNoise1: 0,
+  pixelNoise2: 0,
   arch: 'vgg',
   width: 8,
   m: 10,
@@ -103,10 +184,15 @@ export const realDefaults: RealConfig = {
   batchSize: 64,
   epochs1: 4,
   epochs2: 20,
+  stopLoss: 0,
+  headEpochs: 0,
   alpha: 0.5,
   inheritance: 'random',
   inheritLayers: 2,
   freezeInherited: false,
+  l2sp: 0,
+  shrink: 0,
+  perturb: 0,
   seed: 0,
   checkpoints: 10,
 };
@@ -143,6 +229,7 @@ export const realConfigs: ConfigFamily<RealConfig> = {
   schema: realSchema,
   defaults: realDefaults,
   presets: realPresets,
+  added: realAddedKeys,
 };
 
 export const validateRealConfig = (input: unknown, where = 'config'): RealConfig => validateWith(realConfigs, input, where);

@@ -30,6 +30,12 @@ export interface ConfigFamily<C> {
   schema: z.ZodType<C>;
   defaults: C;
   presets: readonly Preset<C>[];
+  /**
+   * Keys added after the study's runs were first stored, each with the value that reproduces the runs made before
+   * it. A config holding that value leaves the key out of its job id, and the schema reads an absent key as that
+   * value, so stores, plans and payloads of earlier versions keep their ids and resume.
+   */
+  added?: Readonly<Record<string, unknown>>;
 }
 
 /** The number each phase is judged by, and how the gain is read from it. */
@@ -80,6 +86,8 @@ export interface StudyRunOptions<P = unknown> {
   pooled?: boolean;
   /** keep what `study.save` needs (trained weights) */
   keepWeights?: boolean;
+  /** start from this upstream network file instead of training upstream (studies with `upstreamFile`) */
+  upstream?: string;
   /** called as training advances (gradient steps, images), for progress bars */
   onProgress?: (p: RunProgress) => void;
   /** each measurement point as soon as it is measured (live charts) */
@@ -176,6 +184,8 @@ export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P
   theory?: StudyTheory<C>;
   /** write the run's artifacts (kept with keepWeights) into a directory */
   save?: (dir: string, run: StudyRun<R>) => Promise<string[]>;
+  /** what an upstream network file holds, when a run can start from one (`StudyRunOptions.upstream`, `--upstream`) */
+  upstreamFile?: string;
 }
 
 /** A study whose config and result types do not matter to the caller (sweeps, store, reports). */
