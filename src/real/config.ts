@@ -24,6 +24,7 @@ export const realAddedKeys = {
   labelNoise2: 0,
   pixelNoise1: 0,
   pixelNoise2: 0,
+  lr2: 0,
   stopLoss: 0,
   headEpochs: 0,
   l2sp: 0,
@@ -72,6 +73,8 @@ export const realShape = {
   patch: num(1, 1024, { int: true }),
   optimizer: oneOf(['sgd', 'adam'] as const),
   lr: num(0, 100, { minExclusive: true }),
+  /** downstream step size, transfer and scratch alike (0: the same as lr) */
+  lr2: added(num(0, 100), 'lr2'),
   /** SGD momentum */
   momentum: num(0, 1, { maxExclusive: true }),
   /** L2 weight decay */
@@ -179,6 +182,7 @@ export const realDefaults: RealConfig = {
   patch: 7,
   optimizer: 'adam',
   lr: 0.002,
+  lr2: 0,
   momentum: 0.9,
   weightDecay: 5e-4,
   batchSize: 64,
@@ -236,3 +240,17 @@ export const validateRealConfig = (input: unknown, where = 'config'): RealConfig
 
 /** `key=value`, the value read as YAML (numbers, booleans, strings, lists such as [0, 1, 2]). */
 export const parseRealOverride = (text: string): [string, unknown] => parseOverrideWith(realKeys, text);
+
+/** The keys upstream training never reads: every other key (and any key added later) separates upstream networks. */
+const downstreamOnlyKeys: readonly string[] = [
+  'alpha', 'inheritance', 'inheritLayers', 'freezeInherited', 'downstreamData', 'downstreamClasses', 'n2', 'epochs2',
+  'labelNoise2', 'pixelNoise2', 'lr2', 'headEpochs', 'l2sp', 'shrink', 'perturb',
+];
+
+/**
+ * What upstream training reads of a config, as text: two configs with the same text train the same upstream network
+ * (the key of each thread's cache of upstream networks, and the `reuseKey` by which sweeps keep such runs together).
+ */
+export function upstreamCacheKey(c: RealConfig): string {
+  return JSON.stringify(Object.entries(c).filter(([k]) => !downstreamOnlyKeys.includes(k)));
+}

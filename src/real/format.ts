@@ -73,7 +73,7 @@ export function formatRealSummary(r: RealResult, opts: SummaryOptions): string {
     ...(c.perturb > 0 ? [`perturb σ=${c.perturb}`] : []),
   ];
   if (mitigations.length) lines.push(`  ${''.padEnd(10)} inherited entries: ${mitigations.join(', ')}`);
-  lines.push(`  ${''.padEnd(10)} optimiser ${c.optimizer} lr=${c.lr}${c.optimizer === 'sgd' ? ` momentum=${c.momentum}` : ''} weight decay=${c.weightDecay}, batch ${c.batchSize}`);
+  lines.push(`  ${''.padEnd(10)} optimiser ${c.optimizer} lr=${c.lr}${c.lr2 > 0 ? ` (downstream ${c.lr2})` : ''}${c.optimizer === 'sgd' ? ` momentum=${c.momentum}` : ''} weight decay=${c.weightDecay}, batch ${c.batchSize}`);
   lines.push('');
   lines.push('  run        test accuracy   test loss   train accuracy');
   for (const ph of phases) {

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { architecture, describeArch } from './arch/index.js';
-import type { RealConfig } from './config.js';
+import { upstreamCacheKey, type RealConfig } from './config.js';
 import { makeImageTask, type ImageTask } from './data/tasks.js';
 import { plainBackend, wasmBackend, type Backend, type WasmBackend } from './nn/backend.js';
 import { Model } from './nn/net.js';
@@ -18,20 +18,6 @@ import type { RealNetworks, RealResult, RealRun, RealRunOptions, TaskSummary } f
 import { loadNetwork } from './weights.js';
 
 export type { RealNetworks, RealProgress, RealResult, RealRun, RealRunOptions, RealTimings, TaskSummary } from './types.js';
-
-/** The keys upstream training never reads: every other key (and any key added later) separates cache entries. */
-const downstreamOnlyKeys: readonly string[] = [
-  'alpha', 'inheritance', 'inheritLayers', 'freezeInherited', 'downstreamData', 'downstreamClasses', 'n2', 'epochs2',
-  'labelNoise2', 'pixelNoise2', 'headEpochs', 'l2sp', 'shrink', 'perturb',
-];
-
-/**
- * What upstream training reads of a config, as text: two configs with the same text train the same upstream network
- * (the key of each thread's cache, and of the sweep runner's grouping of jobs that can share one).
- */
-export function upstreamCacheKey(c: RealConfig): string {
-  return JSON.stringify(Object.entries(c).filter(([k]) => !downstreamOnlyKeys.includes(k)));
-}
 
 function upstreamKey(c: RealConfig, backend: string, threads: number): string {
   return JSON.stringify({ upstream: upstreamCacheKey(c), backend, threads });
@@ -113,8 +99,8 @@ export function runReal(c: RealConfig, opts: RealRunOptions = {}): RealRun {
       throw new UserError(`arch ${c.arch} does not fit the ${h}×${w} images of ${t.source.name}: ${(e as Error).message}`);
     }
   };
-  const optimizer = (m: Model, trainable?: (Uint8Array | null)[], anchor?: Anchor) => {
-    const cfg: OptimizerConfig = { kind: c.optimizer, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay };
+  const optimizer = (m: Model, lr: number, trainable?: (Uint8Array | null)[], anchor?: Anchor) => {
+    const cfg: OptimizerConfig = { kind: c.optimizer, lr, momentum: c.momentum, weightDecay: c.weightDecay };
     return new Optimizer(m, cfg, trainable, anchor);
   };
   const epochs1 = opts.upstream ? 0 : c.epochs1;
@@ -135,7 +121,7 @@ export function runReal(c: RealConfig, opts: RealRunOptions = {}): RealRun {
     const r = trainPhase({
       phase: name,
       session,
-      optimizer: optimizer(model, o.trainable, o.anchor),
+      optimizer: optimizer(model, downstream && c.lr2 > 0 ? c.lr2 : c.lr, o.trainable, o.anchor),
       train: task.train,
       test: task.test,
       epochs,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { phases, type Study } from '../study/types.js';
-import { realConfigs, type RealConfig } from './config.js';
+import { realConfigs, upstreamCacheKey, type RealConfig } from './config.js';
 import { formatRealSummary } from './format.js';
 import type { CurvePoint, RealNetworks, RealResult, RealRun, RealRunOptions } from './types.js';
 
@@ -20,6 +20,7 @@ export const realFactorLabels: Record<string, string> = {
   m: 'filters per class m',
   patch: 'patch side',
   lr: 'step size',
+  lr2: 'downstream step size',
   momentum: 'momentum',
   weightDecay: 'weight decay',
   batchSize: 'batch size',
@@ -126,6 +127,7 @@ export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
     };
     return saveRealNetworks(dir, run.artifacts as RealNetworks, run.result.config);
   },
+  reuseKey: upstreamCacheKey,
   upstreamFile:
     'a safetensors file with the PyTorch parameter names of the architecture (as --save writes; tools/torch_models.py)',
 };

@@ -62,6 +62,8 @@ export function loadNetwork(path: string, model: Model, what: string): void {
     values.push({ param, data });
   }
   for (const { param, data } of values) model.view(param).set(data);
+  // the architecture's fixed weights (not in the file)
+  for (const pl of model.paramLayers) if (pl.spec.kind === 'linear' && pl.spec.fixed) model.view(pl.weight).set(pl.spec.fixed);
 }
 
 /** The files `real --save DIR` writes, by network. */

@@ -1,6 +1,6 @@
 import { column, type Cell, type Table } from '../sweep/export.js';
 import { planStudy, showValue, type SweepPlan } from '../sweep/grid.js';
-import type { NamedSweep } from './paper.js';
+import type { NamedSweep } from '../study/reproduction.js';
 import type { FigureFiles } from './render.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Reproduction } from './reproduction.js';
 
 /**
  * A Study is the unit of extension: one kind of experiment (the synthetic two-layer CNN, the real-image CNN, …)
@@ -184,8 +185,15 @@ export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P
   theory?: StudyTheory<C>;
   /** write the run's artifacts (kept with keepWeights) into a directory */
   save?: (dir: string, run: StudyRun<R>) => Promise<string[]>;
+  /**
+   * Runs whose configs give the same key can share work (the real-data study: the upstream network, which each worker
+   * thread keeps for its next runs). Sweeps run such jobs one after another, on one worker thread where they can.
+   */
+  reuseKey?: (config: C) => string;
   /** what an upstream network file holds, when a run can start from one (`StudyRunOptions.upstream`, `--upstream`) */
   upstreamFile?: string;
+  /** the study's reproduction (`paratransfer reproduce`: named sweeps, figures, conclusions), loaded on first use */
+  reproduction?: () => Promise<Reproduction>;
 }
 
 /** A study whose config and result types do not matter to the caller (sweeps, store, reports). */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { runJob, type JobOutput, type JobPayload } from './job.js';
+import { reuseKeyOf, runJob, type JobOutput, type JobPayload } from './job.js';
 
 /** The outcome of one job, as the coordinator sees it. */
 export type JobEvent = ({ kind: 'done' } & JobOutput) | { kind: 'failed'; id: string; error: string };
@@ -55,21 +55,41 @@ export function defaultWorkerFile(): URL {
   return new URL('./worker.js', import.meta.url);
 }
 
-/** Local worker-thread pool (piscina); every job runs `runJob` in a worker. */
+/** Jobs that can share work (one `reuseKey`), worked through in order by one lane. */
+interface Group {
+  key?: string;
+  jobs: JobPayload[];
+}
+
+/** One worker thread of the local pool, and the group it works through. */
+interface Lane {
+  pool: Piscina;
+  busy: boolean;
+  group: Group;
+}
+
+/**
+ * Local worker-thread pool: one single-thread piscina per worker ("lanes"), every job runs `runJob` there. Jobs that
+ * can share work (the same `reuseKey`, e.g. one upstream network the thread keeps) form a group that one lane works
+ * through in order, so the work is done once per group instead of once per thread. An idle lane takes the next
+ * group not yet started, or else the back half of the largest group another lane is still working through.
+ */
 export class LocalPoolQueue implements JobQueue {
   readonly name = 'local';
-  private readonly pool: Piscina;
+  private readonly lanes: Lane[];
   private readonly channel = new EventChannel();
   private readonly seen = new Set<string>();
+  /** groups not started yet, in enqueue order (a job without a key is a group of its own) */
+  private readonly waiting: Group[] = [];
+  /** the groups that still take jobs of their key (waiting, or a lane's current group) */
+  private readonly open = new Map<string, Group>();
 
   constructor(threads = availableParallelism(), workerFile: URL = defaultWorkerFile()) {
-    this.pool = new Piscina({
-      filename: workerFile.href,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 60_000,
-      // Node's default heap limits are generous; big configs are bounded by the schema.
-    });
+    this.lanes = Array.from({ length: Math.max(1, threads) }, () => ({
+      pool: new Piscina({ filename: workerFile.href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 }),
+      busy: false,
+      group: { jobs: [] },
+    }));
   }
 
   /** Queue jobs; each runs once per queue whatever how often it is enqueued. */
@@ -78,11 +98,47 @@ export class LocalPoolQueue implements JobQueue {
       if (this.seen.has(job.id)) continue;
       this.seen.add(job.id);
       this.channel.remaining++;
-      this.pool.run(job).then(
-        (out: JobOutput) => this.channel.push({ kind: 'done', ...out }),
-        (e: unknown) => this.channel.push({ kind: 'failed', id: job.id, error: message(e) }),
+      const key = job.config && typeof job.config === 'object' ? safeReuseKey(job.config) : undefined;
+      const group = key === undefined ? undefined : this.open.get(key);
+      if (group) group.jobs.push(job);
+      else {
+        const fresh: Group = { key, jobs: [job] };
+        this.waiting.push(fresh);
+        if (key !== undefined) this.open.set(key, fresh);
+      }
+    }
+    this.dispatch();
+  }
+
+  /** Give every idle lane its next job. */
+  private dispatch(): void {
+    for (const lane of this.lanes) {
+      if (lane.busy) continue;
+      if (!lane.group.jobs.length) {
+        // a group worked through takes no more jobs: a later job of its key starts a new group
+        if (lane.group.key !== undefined && this.open.get(lane.group.key) === lane.group) this.open.delete(lane.group.key);
+        lane.group = this.waiting.shift() ?? this.steal();
+      }
+      const job = lane.group.jobs.shift();
+      if (!job) continue;
+      lane.busy = true;
+      lane.pool.run(job).then(
+        (out: JobOutput) => this.finish(lane, { kind: 'done', ...out }),
+        (e: unknown) => this.finish(lane, { kind: 'failed', id: job.id, error: message(e) }),
       );
     }
+  }
+
+  private finish(lane: Lane, event: JobEvent): void {
+    lane.busy = false;
+    this.channel.push(event);
+    this.dispatch();
+  }
+
+  /** The back half of the largest group another lane still has queued (nothing when every group is down to one job). */
+  private steal(): Group {
+    const from = this.lanes.reduce<Lane | undefined>((a, l) => (l.group.jobs.length > (a?.group.jobs.length ?? 1) ? l : a), undefined);
+    return { jobs: from ? from.group.jobs.splice(Math.ceil(from.group.jobs.length / 2)) : [] };
   }
 
   events(): AsyncIterable<JobEvent> {
@@ -90,11 +146,20 @@ export class LocalPoolQueue implements JobQueue {
   }
 
   workers(): number {
-    return this.pool.threads.length;
+    return this.lanes.length;
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await Promise.all(this.lanes.map((l) => l.pool.destroy()));
+  }
+}
+
+/** A payload's reuse key; a config that belongs to no study (refused later by the worker) has none. */
+function safeReuseKey(config: object): string | undefined {
+  try {
+    return reuseKeyOf(config as Record<string, unknown>);
+  } catch {
+    return undefined;
   }
 }
 
