@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Reproduction } from '../study/reproduction.js';
 import { phases, type Study } from '../study/types.js';
 import { realConfigs, upstreamCacheKey, type RealConfig } from './config.js';
 import { formatRealSummary } from './format.js';
@@ -79,6 +80,7 @@ const integerKeys = ['n1', 'n2', 'nTest', 'width', 'm', 'patch', 'batchSize', 'e
 /** The engine loads on first use, as the synthetic study's does (see src/experiment/study.ts). */
 const runModule = './run.js';
 const weightsModule = './weights.js';
+const reproductionModule = './reproduction.js';
 
 /** The real-image study (docs/real-data.md): CNNs of the project's own engine on MNIST and Fashion-MNIST. */
 export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
@@ -128,6 +130,9 @@ export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
     return saveRealNetworks(dir, run.artifacts as RealNetworks, run.result.config);
   },
   reuseKey: upstreamCacheKey,
+  async reproduction() {
+    return ((await import(/* @vite-ignore */ reproductionModule)) as typeof import('./reproduction.js')).realReproduction as Reproduction;
+  },
   upstreamFile:
     'a safetensors file with the PyTorch parameter names of the architecture (as --save writes; tools/torch_models.py)',
 };

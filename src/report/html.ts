@@ -3,7 +3,8 @@ import { planStudy, showValue, type SweepPlan } from '../sweep/grid.js';
 import type { NamedSweep } from '../study/reproduction.js';
 import type { FigureFiles } from './render.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text as HTML (the report pages escape every value they show). */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const dataUri = (mime: string, data: string | Uint8Array) =>
   `data:${mime};base64,${Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64')}`;
 
@@ -176,7 +177,7 @@ ${body}
 }
 
 /** One sweep: its settings, figures and table. `specNote` says where its spec is kept (HTML). */
-function sectionHtml(s: SweepSection, specNote: string): string {
+export function sectionHtml(s: SweepSection, specNote: string): string {
   return `<section id="${esc(s.sweep.name)}">
 <h2>${esc(s.sweep.title)}</h2>
 <p>${esc(s.sweep.description)} <span class="muted">(sweep <code>${esc(s.sweep.name)}</code>, ${s.runs} of ${s.expected} runs; ${specNote})</span></p>
@@ -187,7 +188,7 @@ ${tableHtml(s.agg, s.plan)}
 }
 
 /** A self-contained page: inline styles, no scripts, nothing fetched. */
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>${esc(title)}</title>

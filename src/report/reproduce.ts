@@ -34,6 +34,8 @@ export interface ReproduceResult {
   summary: SweepSummary;
   /** the reproduction's one line for the terminal (theory agreement, claims established), or '' */
   line: string;
+  /** every sweep with its runs and aggregate */
+  sweeps: ReproducedSweep[];
 }
 
 /** The study's reproduction, or a one-line error. */
@@ -112,7 +114,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     });
     const report = join(opts.out, 'report.html');
     writeFileAtomic(report, html);
-    return { report, figures, summary, line };
+    return { report, figures, summary, line, sweeps: reproduced };
   } finally {
     for (const s of stores) s.close();
   }
