@@ -19,7 +19,7 @@ import { realStudy } from './study.js';
  */
 
 /** The seeds the presets and conditions were chosen on (docs/real-data.md, "How the presets were found"). */
-export const selectionSeeds = { from: 100, to: 119 };
+export const selectionSeeds = { from: 100, to: 115 };
 
 /** The positive and the negative preset: the same downstream task and protocol, different upstream training. */
 export const arms = { positive: 'mnist-split', negative: 'mnist-negative' } as const;
@@ -54,24 +54,24 @@ interface Profile {
 
 const profiles: Record<ReproduceMode, Profile> = {
   quick: {
-    presetSeeds: 4,
+    presetSeeds: 3,
     seeds: 3,
     set: { checkpoints: 1 },
     alpha: [0, 0.5, 1],
     n1: [10, 100, 600],
-    pixelNoise1: [0, 4],
+    pixelNoise1: [0, 8],
     labelNoise1: [0, 0.8],
-    n2: [10, 50],
+    n2: [5, 20],
     layers: [2],
   },
   full: {
-    presetSeeds: 30,
+    presetSeeds: 20,
     seeds: 10,
     set: { checkpoints: 1 },
     alpha: [0, 0.25, 0.5, 0.75, 1],
     n1: [10, 30, 100, 300, 600],
-    pixelNoise1: [0, 1, 2, 4],
-    labelNoise1: [0, 0.2, 0.4, 0.6, 0.8],
+    pixelNoise1: [0, 2, 4, 8],
+    labelNoise1: [0, 0.4, 0.6, 0.8],
     n2: [5, 10, 20, 50],
     layers: [1, 2, 3],
   },
@@ -108,13 +108,13 @@ export function matchedAlpha(c: RealConfig, layers: number): number {
   return best;
 }
 
-/** The mitigations tried on the negative arm: label and settings. */
+/** The mitigations measured on the negative arm (strengths chosen on the selection seeds): label and settings. */
 export const mitigations: { label: string; set: Partial<RealConfig> }[] = [
   { label: 'none', set: { l2sp: 0, shrink: 0, perturb: 0 } },
   { label: 'L2-SP λ = 0.1', set: { l2sp: 0.1, shrink: 0, perturb: 0 } },
   { label: 'L2-SP λ = 1', set: { l2sp: 1, shrink: 0, perturb: 0 } },
   { label: 'shrink λ = 0.5', set: { l2sp: 0, shrink: 0.5, perturb: 0 } },
-  { label: 'perturb σ = 0.5', set: { l2sp: 0, shrink: 0, perturb: 0.5 } },
+  { label: 'perturb σ = 0.25', set: { l2sp: 0, shrink: 0, perturb: 0.25 } },
   { label: 'shrink 0.5 + perturb 0.5', set: { l2sp: 0, shrink: 0.5, perturb: 0.5 } },
 ];
 
