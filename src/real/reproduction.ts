@@ -295,7 +295,7 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
     const fmt = (iv: Interval) => `${pts(iv.mean)} [${pts(iv.lo)}, ${pts(iv.hi)}]`;
     out.push({
       claim,
-      evidence: `Δ > 0 at ${what} = ${values[0]} (${fmt(first)}) and Δ < 0 at ${what} = ${values[values.length - 1]} (shown)`,
+      evidence: `both needed: Δ > 0 at ${what} = ${values[0]} (${fmt(first)}), and Δ < 0 at ${what} = ${values[values.length - 1]} (the interval shown)`,
       interval: last,
       verdict: crosses ? 'established' : 'not established',
       sweep,
@@ -456,7 +456,7 @@ function mitigationHtml(rows: MitigationRow[]): string {
   const body = rows.map(
     (m) =>
       `<tr><td style="text-align:left">${esc(m.label)}</td><td>${ivHtml(m.gain)}</td><td>${ivHtml(m.recovered)}</td><td>${
-        m.fraction === null ? '—' : `${(100 * m.fraction).toFixed(0)}%`
+        m.fraction === null ? '—' : `${m.fraction < 0 ? '−' : ''}${Math.abs(100 * m.fraction).toFixed(0)}%`
       }</td><td>${m.gain.n}</td><td>${esc(m.verdict)}</td></tr>`,
   );
   return `<table><thead><tr><th>on ${esc(arms.negative)}</th><th>gain Δ [95%]</th><th>recovered vs none [95%]</th><th>of the loss</th><th>seeds</th><th>recovery</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
