@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { syntheticStudy } from '../experiment/study.js';
-import { reproduce } from '../report/reproduce.js';
-import { paperSweeps } from '../report/paper.js';
+import { reproduce, reproductionOf } from '../report/reproduce.js';
+import { defaultStudy, studies } from '../study/registry.js';
+import type { AnyStudy } from '../study/types.js';
 import { lockDir } from '../sweep/store.js';
 import { UserError } from '../util/errors.js';
 import { executeSweeps, failureError, parseWorkers } from './sweep.js';
@@ -12,28 +11,43 @@ interface ReproduceFlags {
   out: string;
   quick?: boolean;
   workers?: string;
-  engine: string;
+  engine?: string;
   only?: string;
   progress: boolean;
+  [study: string]: unknown;
 }
 
+/** The studies with a reproduction: the default one needs no flag, every other is selected by `--<name>`. */
+const reproducible = () => studies.filter((s) => s.reproduction);
+const flagged = () => reproducible().filter((s) => s !== defaultStudy);
+
 export function registerReproduce(program: Command): void {
-  program
+  const cmd = program
     .command('reproduce')
-    .description("run the paper's synthetic study (named sweeps, figures) and write DIR/report.html")
+    .description(
+      `run a study's reproduction (named sweeps, figures, conclusions) and write DIR/report.html: the paper's ${defaultStudy.title}${flagged()
+        .map((s) => `, or with --${s.name} the ${s.title}`)
+        .join('')}`,
+    )
     .requiredOption('--out <dir>', 'output directory (re-running resumes the sweeps)')
-    .option('--quick', 'small problems and few seeds: a few minutes on 2 cores')
+    .option('--quick', 'small problems and few seeds: a few minutes on 2 cores');
+  for (const s of flagged()) cmd.option(`--${s.name}`, `reproduce the ${s.title} (docs: its study's page)`);
+  cmd
     .option('--workers <n>', 'worker threads (default: all cores; 0 runs in this thread)')
-    .option('--engine <name>', `training engine (${syntheticStudy.engines.join(', ')})`, syntheticStudy.defaultEngine)
+    .option('--engine <name>', "training engine, one of the study's (default: the study's default)")
     .option('--only <names>', 'comma-separated subset of the named sweeps')
     .option('--no-progress', 'never show a progress bar')
     .action(async (flags: ReproduceFlags) => {
+      const chosen = flagged().filter((s) => flags[s.name]);
+      if (chosen.length > 1) throw new UserError(`--${chosen[0].name} and --${chosen[1].name} exclude each other: reproduce one study at a time`);
+      const study: AnyStudy = chosen[0] ?? defaultStudy;
       const workers = parseWorkers(flags.workers);
-      if (!syntheticStudy.engines.includes(flags.engine)) {
-        throw new UserError(`--engine: unknown engine "${flags.engine}" (allowed: ${syntheticStudy.engines.join(', ')})`);
+      const engine = flags.engine ?? study.defaultEngine;
+      if (!study.engines.includes(engine)) {
+        throw new UserError(`--engine: unknown engine "${engine}" for the ${study.title} (allowed: ${study.engines.join(', ')})`);
       }
       const mode = flags.quick ? 'quick' : 'full';
-      const names = paperSweeps(mode).map((s) => s.name);
+      const names = (await reproductionOf(study)).sweeps(mode).map((s) => s.name);
       const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
       const unknown = only?.filter((n) => !names.includes(n)) ?? [];
       if (unknown.length) throw new UserError(`--only: unknown sweep "${unknown[0]}" (named sweeps: ${names.join(', ')})`);
@@ -41,29 +55,19 @@ export function registerReproduce(program: Command): void {
       const unlock = lockDir(flags.out);
       try {
         const r = await reproduce({
+          study,
           out: flags.out,
           mode,
-          engine: flags.engine,
+          engine,
           version,
           only,
-          execute: (targets) =>
-            executeSweeps(targets, { workers, engine: flags.engine, progress: flags.progress, label: 'reproduce' }),
+          execute: (targets) => executeSweeps(targets, { workers, engine, progress: flags.progress, label: 'reproduce' }),
         });
-        const a = r.agreement;
-        const agreement = a ? `, theory agreement ${a.points ? ((100 * a.agree) / a.points).toFixed(1) : '—'}% of ${a.points} points` : '';
         process.stdout.write(
-          `reproduce (${mode}): ${r.summary.runs} runs (${r.summary.skipped} already done), ${r.figures} figures, ${join(
-            r.report,
-          )}${agreement}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+          `reproduce (${mode}): ${r.summary.runs} runs (${r.summary.skipped} already done), ${r.figures} figures, ${r.report}${
+            r.line ? `, ${r.line}` : ''
+          }, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
         );
-        const h = r.heldout?.holdout.scores.at(-1);
-        if (h) {
-          const sign = h.decisive ? `${((100 * h.signAgree) / h.decisive).toFixed(1)}%` : '—';
-          process.stdout.write(
-            `held-out check (${h.theory}): sign agreement ${sign} of ${h.decisive} decisive points, Spearman ${h.spearmanGain.toFixed(3)}, ` +
-              `MAE scratch ${h.maeScratch.toFixed(3)}, transfer ${h.maeTransfer.toFixed(3)} (paratransfer theory-check for the full table)\n`,
-          );
-        }
         if (r.summary.failures.length) throw failureError(r.summary);
       } finally {
         unlock();

@@ -15,6 +15,7 @@ interface StudyFlags {
   threads?: string;
   engine?: string;
   save?: string;
+  upstream?: string;
   list?: boolean;
   progress: boolean;
 }
@@ -117,6 +118,7 @@ export function registerStudyCommand(study: AnyStudy): (program: Command) => voi
       cmd.option('--engine <name>', `training engine (${study.engines.join(', ')})`, study.defaultEngine);
     }
     if (study.save) cmd.option('--save <dir>', 'also write the networks, initialisations and data (safetensors) into this directory');
+    if (study.upstreamFile) cmd.option('--upstream <file>', `start from this upstream network instead of training it: ${study.upstreamFile}`);
     cmd.action(async (source: string | undefined, flags: StudyFlags) => {
       if (flags.list) {
         process.stdout.write((flags.json ? JSON.stringify(presetObjects(study)) : presetListing(study)) + '\n');
@@ -172,6 +174,7 @@ export function registerStudyCommand(study: AnyStudy): (program: Command) => voi
         engine,
         threads,
         keepWeights: Boolean(flags.save),
+        upstream: flags.upstream,
         onProgress: (p) => {
           bar ??= progressBar(p.total, showProgress, 'training', { unit: p.unit, rate: p.unit !== 'steps', quietSeconds: 10 });
           bar.update(p.done, { phase: p.phase });

@@ -3,6 +3,7 @@ import { experimentConfigs } from '../config/presets.js';
 import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
 import { engineNames } from '../engine/names.js';
 import { checkedPredictor } from '../study/prediction.js';
+import type { Reproduction } from '../study/reproduction.js';
 import { phases, type ResourceEstimate, type Study } from '../study/types.js';
 import { adviseFromTheory } from '../theory/advise.js';
 import { predict } from '../theory/index.js';
@@ -74,6 +75,8 @@ const engineModule = './engine.js';
 const saveModule = './save.js';
 const estimateModule = './estimate.js';
 const inputsModule = './inputs.js';
+/** The paper's reproduction (named sweeps, figures, theory agreement) lives with the reports. */
+const reproductionModule = '../report/paper.js';
 const loadEngine = () => import(/* @vite-ignore */ engineModule) as Promise<typeof import('./engine.js')>;
 
 /** The synthetic experiment (docs/model.md): two-layer ReLU CNNs on the signal-plus-noise patch model. */
@@ -155,5 +158,8 @@ export const syntheticStudy: Study<ExperimentConfig, ExperimentResult, Checkpoin
       saveWeights: (dir: string, weights: Record<string, Float64Array>, config: ExperimentConfig) => string[];
     };
     return saveWeights(dir, run.artifacts as Record<string, Float64Array>, run.result.config);
+  },
+  async reproduction() {
+    return ((await import(/* @vite-ignore */ reproductionModule)) as typeof import('../report/paper.js')).paperReproduction as Reproduction;
   },
 };

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { Reproduction } from '../study/reproduction.js';
 import { phases, type ResourceEstimate, type Study } from '../study/types.js';
-import { realConfigs, type RealConfig } from './config.js';
+import { realConfigs, upstreamCacheKey, type RealConfig } from './config.js';
 import { formatRealSummary } from './format.js';
-import type { CurvePoint, RealResult, RealRun, RealRunOptions } from './types.js';
+import type { CurvePoint, RealNetworks, RealResult, RealRun, RealRunOptions } from './types.js';
 
 /** Axis labels of the real-data study's keys (its sample counts are per class). */
 export const realFactorLabels: Record<string, string> = {
@@ -10,17 +11,28 @@ export const realFactorLabels: Record<string, string> = {
   n1: 'upstream training images per class',
   n2: 'downstream training images per class',
   nTest: 'test images per class',
-  labelNoise: 'label noise p',
+  labelNoise: 'label noise p (both tasks)',
+  labelNoise1: 'upstream label noise p₁',
+  labelNoise2: 'downstream label noise p₂',
+  pixelNoise1: 'upstream pixel noise σ₁',
+  pixelNoise2: 'downstream pixel noise σ₂',
+  upstreamMix: 'fraction of mixed-in upstream images',
   width: 'channels of the first stage',
   m: 'filters per class m',
   patch: 'patch side',
   lr: 'step size',
+  lr2: 'downstream step size',
   momentum: 'momentum',
   weightDecay: 'weight decay',
   batchSize: 'batch size',
   epochs1: 'upstream epochs',
   epochs2: 'downstream epochs',
   inheritLayers: 'layers inherited whole',
+  stopLoss: 'training-loss threshold',
+  headEpochs: 'head warm-up epochs',
+  l2sp: 'L2-SP penalty λ',
+  shrink: 'shrink λ',
+  perturb: 'perturb σ',
 };
 
 /**
@@ -63,11 +75,13 @@ const resultSchema = z.looseObject({
 });
 
 /** The keys holding integers. */
-const integerKeys = ['n1', 'n2', 'nTest', 'width', 'm', 'patch', 'batchSize', 'epochs1', 'epochs2', 'inheritLayers', 'seed', 'checkpoints'];
+const integerKeys = ['n1', 'n2', 'nTest', 'width', 'm', 'patch', 'batchSize', 'epochs1', 'epochs2', 'headEpochs', 'inheritLayers', 'seed', 'checkpoints'];
 
 /** The engine loads on first use, as the synthetic study's does (see src/experiment/study.ts). */
 const runModule = './run.js';
 const estimateModule = './estimate.js';
+const weightsModule = './weights.js';
+const reproductionModule = './reproduction.js';
 
 /** The real-image study (docs/real-data.md): CNNs of the project's own engine on MNIST and Fashion-MNIST. */
 export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
@@ -101,10 +115,12 @@ export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
     const run = runReal(config, {
       threads: opts.pooled ? 1 : opts.threads,
       reuseUpstream: opts.pooled,
+      keepWeights: opts.keepWeights,
+      upstream: opts.upstream,
       onProgress: onProgress && ((p) => onProgress({ phase: p.phase, done: p.images, total: p.total, unit: 'images' })),
       onCheckpoint: opts.onCheckpoint,
     });
-    return { result: run.result, timings: run.timings };
+    return { result: run.result, timings: run.timings, artifacts: run.networks };
   },
   format: formatRealSummary,
   measures: realMeasureTree,
@@ -114,4 +130,16 @@ export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
     const { estimateReal } = (await import(/* @vite-ignore */ estimateModule)) as { estimateReal: (c: RealConfig) => ResourceEstimate };
     return estimateReal(c);
   },
+  async save(dir, run) {
+    const { saveRealNetworks } = (await import(/* @vite-ignore */ weightsModule)) as {
+      saveRealNetworks: (dir: string, networks: RealNetworks, config: RealConfig) => string[];
+    };
+    return saveRealNetworks(dir, run.artifacts as RealNetworks, run.result.config);
+  },
+  reuseKey: upstreamCacheKey,
+  async reproduction() {
+    return ((await import(/* @vite-ignore */ reproductionModule)) as typeof import('./reproduction.js')).realReproduction as Reproduction;
+  },
+  upstreamFile:
+    'a safetensors file with the PyTorch parameter names of the architecture (as --save writes; tools/torch_models.py)',
 };

@@ -14,7 +14,12 @@ export interface PhaseSpec {
   optimizer: Optimizer;
   train: ImageSet;
   test: ImageSet;
+  /** epochs at most */
   epochs: number;
+  /** stop after the first epoch (past the warm-up) whose mean training loss is below this (0 or absent: never) */
+  stopLoss?: number;
+  /** the first `epochs` epochs step only the parameters `train` selects (the classifier head's warm-up) */
+  warmup?: { epochs: number; train: (param: number) => boolean };
   batch: number;
   /** shuffles the training set every epoch */
   order: Rng;
@@ -33,7 +38,10 @@ export function evalEpochs(epochs: number, checkpoints: number): Set<number> {
   return out;
 }
 
-/** Minibatch training of one phase with a fresh shuffle per epoch; test evaluation at the checkpoints. */
+/**
+ * Minibatch training of one phase with a fresh shuffle per epoch; test evaluation at the checkpoints (spaced over
+ * the most epochs) and at the epoch where the loss rule stops training.
+ */
 export function trainPhase(p: PhaseSpec): RealPhaseResult {
   const { session, train, test } = p;
   const n = train.count;
@@ -49,7 +57,11 @@ export function trainPhase(p: PhaseSpec): RealPhaseResult {
   record(0, null);
   let steps = 0;
   let last: number | null = null;
+  let epochs = 0;
+  const warm = p.warmup?.epochs ?? 0;
   for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    if (epoch === 1 && warm > 0) p.optimizer.only(p.warmup!.train);
+    if (epoch === warm + 1 && warm > 0) p.optimizer.only(() => true);
     for (let i = n - 1; i > 0; i--) {
       const j = p.order.int(i + 1);
       const t = order[i];
@@ -66,7 +78,10 @@ export function trainPhase(p: PhaseSpec): RealPhaseResult {
       p.onImages?.(to - from);
     }
     last = sum / n;
-    if (at.has(epoch)) record(epoch, last);
+    epochs = epoch;
+    const stop = Boolean(p.stopLoss) && epoch > warm && last < p.stopLoss!;
+    if (at.has(epoch) || stop) record(epoch, last);
+    if (stop) break;
   }
   const end = curve[curve.length - 1];
   return {
@@ -74,7 +89,7 @@ export function trainPhase(p: PhaseSpec): RealPhaseResult {
     testLoss: end.testLoss,
     trainAccuracy: session.evaluate(train).accuracy,
     trainLoss: last,
-    epochs: p.epochs,
+    epochs,
     steps,
     curve,
   };

@@ -1,6 +1,7 @@
 import type { Phase } from '../study/types.js';
 import type { RealConfig } from './config.js';
 import type { InheritReport } from './transfer/inherit.js';
+import type { ImageShape, LayerSpec } from './nn/net.js';
 
 /** The result types of a real-data run (no engine code: the study's description and the explorer read them). */
 
@@ -21,6 +22,7 @@ export interface RealPhaseResult {
   trainAccuracy: number;
   /** mean minibatch loss of the last epoch (null without training) */
   trainLoss: number | null;
+  /** epochs trained: the most allowed, or fewer when the loss rule (stopLoss) stopped training */
   epochs: number;
   steps: number;
   curve: CurvePoint[];
@@ -48,6 +50,8 @@ export interface RealResult {
   /** accuracy gain of transfer over scratch (= err_scratch − err_transfer): > 0 positive, < 0 negative */
   gain: number;
   inheritance: InheritReport;
+  /** the network file upstream started from instead of training (`real --upstream FILE`), and its SHA-256 */
+  upstreamFile?: { path: string; sha256: string };
 }
 
 export type RealTimings = {
@@ -59,11 +63,29 @@ export type RealTimings = {
   imagesPerSecond: number;
 };
 
+/** One network of a run: its layers, input shape and parameter values (float64 copies, in parameter order). */
+export interface RealNetwork {
+  layers: readonly LayerSpec[];
+  input: ImageShape;
+  parameters: Float64Array;
+}
+
+/** The networks of a run, kept with `keepWeights`: what `real --save` writes. */
+export interface RealNetworks {
+  upstream: RealNetwork;
+  /** the transfer network before downstream training (fresh initialisation plus what was inherited) */
+  transferInit: RealNetwork;
+  transfer: RealNetwork;
+  scratch: RealNetwork;
+}
+
 /** What `runReal` returns: the result and wall times. */
 export interface RealRun {
   result: RealResult;
   /** wall-clock seconds (never part of the deterministic result) */
   timings: RealTimings;
+  /** the trained networks, with `keepWeights` */
+  networks?: RealNetworks;
 }
 
 export interface RealProgress {
@@ -89,4 +111,11 @@ export interface RealRunOptions {
    * the keys it reads, so results are identical either way; only the upstream timing becomes 0.
    */
   reuseUpstream?: boolean;
+  /** keep the networks (`RealRun.networks`) */
+  keepWeights?: boolean;
+  /**
+   * Start from this network file (safetensors with PyTorch names, as `real --save` writes) instead of training
+   * upstream; the upstream phase then only evaluates it on the upstream task.
+   */
+  upstream?: string;
 }

@@ -520,3 +520,42 @@ export function calibrationScatter(agg: Table, study: AnyStudy, title: string): 
   } as unknown as TopLevelSpec;
   return { spec, csv: toCsv(tableOf(rows)) };
 }
+
+/** One case of a categorical comparison: its label and the gain's mean and 95% interval over its seeds. */
+export interface GainCase {
+  label: string;
+  mean: number | null;
+  lo: number | null;
+  hi: number | null;
+  seeds: number;
+  /** the group a case belongs to (one colour per group), when the cases are grouped */
+  group?: string;
+}
+
+/**
+ * Gains of named cases (presets, inheritance schemes, mitigations): one row per case, the mean as a point and its 95%
+ * interval as a bar, the line Δ = 0 dashed (right of it: positive transfer).
+ */
+export function gainByCase(cases: readonly GainCase[], opts: { title: string; study: AnyStudy }): FigureData {
+  const rows: Row[] = cases.map((c) => ({ case: c.label, group: c.group ?? 'gain', mean: c.mean, lo: c.lo, hi: c.hi, seeds: c.seeds }));
+  const grouped = new Set(rows.map((r) => r.group)).size > 1;
+  const { measure } = opts.study;
+  const x = { type: 'quantitative', title: `gain Δ = ${measure.gainShort}`, axis: measure.gainFormat ? { format: measure.gainFormat } : {} };
+  const y = { field: 'case', type: 'nominal', title: null, sort: rows.map((r) => r.case), axis: { labelLimit: 320 } };
+  const color = grouped
+    ? { field: 'group', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.group))] }
+    : { value: '#6a3d9a' };
+  const spec = {
+    ...base,
+    title: opts.title,
+    width: 360,
+    height: { step: 22 },
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { x: { datum: 0, type: 'quantitative' } } },
+      { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, x: { field: 'lo', ...x }, x2: { field: 'hi' }, color } },
+      { mark: { type: 'point', filled: true, size: 50 }, encoding: { y, x: { field: 'mean', ...x }, color } },
+    ],
+  } as unknown as TopLevelSpec;
+  return { spec, csv: toCsv(tableOf(rows)) };
+}

@@ -1,11 +1,12 @@
 import { column, type Cell, type Table } from '../sweep/export.js';
 import { planStudy, showValue, type SweepPlan } from '../sweep/grid.js';
 import { plural } from '../study/verdict.js';
-import type { NamedSweep } from './paper.js';
+import type { NamedSweep } from '../study/reproduction.js';
 import { advisorAlphas, type HeldoutCheck } from './heldout.js';
 import type { FigureFiles } from './render.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text as HTML (the report pages escape every value they show). */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const dataUri = (mime: string, data: string | Uint8Array) =>
   `data:${mime};base64,${Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64')}`;
 
@@ -265,7 +266,7 @@ function disagreementHtml(agg: Table, plan: SweepPlan): string {
 }
 
 /** One sweep: its settings, figures, table and where it contradicts the theory. `specNote` says where its spec is kept (HTML). */
-function sectionHtml(s: SweepSection, specNote: string): string {
+export function sectionHtml(s: SweepSection, specNote: string): string {
   return `<section id="${esc(s.sweep.name)}">
 <h2>${esc(s.sweep.title)}</h2>
 <p>${esc(s.sweep.description)} <span class="muted">(sweep <code>${esc(s.sweep.name)}</code>, ${s.runs} of ${s.expected} runs; ${specNote})</span></p>
@@ -277,7 +278,7 @@ ${disagreementHtml(s.agg, s.plan)}
 }
 
 /** A self-contained page: inline styles, no scripts, nothing fetched. */
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>${esc(title)}</title>

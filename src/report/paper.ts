@@ -1,11 +1,19 @@
 import type { ConfigKey, ExperimentConfig } from '../config/schema.js';
+import type { ExperimentResult } from '../experiment/run.js';
+import { syntheticStudy } from '../experiment/study.js';
+import type { FigureSpec, NamedSweep as StudySweep, ReproducedSweep, Reproduction } from '../study/reproduction.js';
+import { canonicalKey, column, fitThreshold, type Predictor, type RunRecord } from '../sweep/export.js';
 import type { SweepSpec } from '../sweep/spec.js';
+import { dynamics, measureVsFactor, phaseDiagram } from './figures.js';
+import { calibrationFigure, currentTheory, gammaTheory, heldoutCheck, measuredPoints, scoreTheory } from './heldout.js';
+import { reportHtml, type Agreement, type SweepSection } from './html.js';
 
 /** What to draw from one sweep. */
 export type FigurePlan =
   | { kind: 'factor'; factor: ConfigKey; log?: boolean; noisy?: boolean }
   | { kind: 'phase'; x: ConfigKey; y: ConfigKey; xLog?: boolean; yLog?: boolean }
-  | { kind: 'dynamics'; at: Partial<ExperimentConfig> };
+  | { kind: 'dynamics'; at: Partial<ExperimentConfig> }
+  | { kind: 'calibration' };
 
 /** The ranges of the theory's random configurations (docs/theory.md §9; examples/theory-*.yaml). */
 export const theorySampleKeys = {
@@ -42,7 +50,7 @@ export function theorySweeps(mode: 'quick' | 'full'): NamedSweep[] {
       grid: { alpha: [0, 0.25, 0.5, 0.75, 1] },
       seeds: quick ? seeds.slice(0, 1) : seeds,
     },
-    figures: [],
+    figures: [{ kind: 'calibration' }],
   });
   return [
     sweep('theory-fit', 1101, [0, 1, 2], 'The theory’s fit set', 'Random configurations the theory was designed on (docs/theory.md §9).'),
@@ -51,13 +59,10 @@ export function theorySweeps(mode: 'quick' | 'full'): NamedSweep[] {
 }
 
 /** One named sweep of the paper's synthetic study. */
-export interface NamedSweep {
-  name: string;
-  title: string;
-  description: string;
-  spec: SweepSpec;
-  figures: FigurePlan[];
-}
+export type NamedSweep = StudySweep<FigurePlan>;
+
+/** A stored run of the synthetic experiment, parsed. */
+type SyntheticRecord = RunRecord<ExperimentConfig, ExperimentResult>;
 
 /** Problem sizes: --quick (minutes on 2 cores) and full (the reference sizes of docs/model.md, paper-grade seeds and grids). */
 interface Profile {
@@ -239,3 +244,156 @@ export function paperSweeps(mode: 'quick' | 'full'): NamedSweep[] {
     ...theorySweeps(mode),
   ];
 }
+
+function figureFor(plan: FigurePlan, done: ReproducedSweep<FigurePlan>, predictor: Predictor | undefined): FigureSpec {
+  const { sweep, agg } = done;
+  const records = done.records as SyntheticRecord[];
+  const base = done.plan.base as ExperimentConfig;
+  if (plan.kind === 'calibration') {
+    const title = `Calibration on ${sweep.name === 'theory-fit' ? 'the fit set' : 'the held-out set'}: predicted vs measured clean error`;
+    const scores = [gammaTheory, currentTheory].map((t) => scoreTheory(t, measuredPoints(records)));
+    return {
+      name: `calibration-${sweep.name === 'theory-fit' ? 'fit' : 'holdout'}`,
+      title,
+      caption: `${title}, old Γ theory and current theory (mean population test error over seeds; transfer at α > 0, scratch once per configuration). Dashed: equality.`,
+      data: calibrationFigure(scores, title),
+    };
+  }
+  if (plan.kind === 'factor') {
+    const suffix = plan.noisy ? '-noisy' : '';
+    return {
+      name: `${sweep.name}-error${suffix}`,
+      title: sweep.title,
+      caption:
+        `${sweep.title}: test error ${plan.noisy ? 'against the observed labels (dashed: the Bayes error p)' : '(clean)'} ` +
+        'of transfer and scratch, mean and 95% interval over seeds.',
+      data: measureVsFactor(agg, plan.factor, {
+        study: syntheticStudy,
+        log: plan.log,
+        title: sweep.title,
+        ...(plan.noisy
+          ? { measure: { key: 'testErrorNoisy', label: 'test error (observed labels)' }, reference: { label: 'Bayes error p', column: 'labelNoise' } }
+          : {}),
+      }),
+    };
+  }
+  if (plan.kind === 'phase') {
+    return {
+      name: `${sweep.name}`,
+      title: sweep.title,
+      caption:
+        `${sweep.title}: mean transfer gain Δ per cell (blue positive, red negative transfer); ` +
+        `+/− the predicted regime per cell${predictor ? ', black dots the predicted boundary Γ = threshold' : ''}.`,
+      data: phaseDiagram(agg, base, plan.x, plan.y, { study: syntheticStudy, xLog: plan.xLog, yLog: plan.yLog, title: sweep.title, predictor }),
+    };
+  }
+  const at = Object.entries(plan.at) as [keyof ExperimentConfig, unknown][];
+  const chosen = records.filter((r) => at.every(([k, v]) => r.config[k] === v));
+  const where = at.map(([k, v]) => `${k} = ${v}`).join(', ');
+  return {
+    name: `${sweep.name}-dynamics`,
+    title: `${sweep.title}: training dynamics`,
+    caption:
+      `${sweep.title} at ${where}: signal learning along u and noise memorisation during training: upstream, ` +
+      `inherited vs fresh filters of the transfer run, and scratch (mean over ${new Set(chosen.map((r) => r.seed)).size} ` +
+      'seeds, 95% band).',
+    data: dynamics(chosen, { title: `${sweep.title} (${where}): training dynamics` }),
+  };
+}
+
+/** Agreement of the predicted regime with the simulations, over distinct grid points of all sweeps. */
+function agreementOf(sections: SweepSection[], theoryFit?: Agreement['theoryFit']): Agreement | null {
+  interface PointOutcome {
+    gamma: number;
+    regime: string;
+    observed: string;
+    significant: boolean | null;
+    scratch: boolean | null;
+    scratchPred: boolean;
+  }
+  const seen = new Map<string, PointOutcome>();
+  for (const s of sections) {
+    const t = s.agg;
+    if (!t.columns.includes('predicted.regime')) return null;
+    t.rows.forEach((_, i) => {
+      const key = canonicalKey(syntheticStudy, t, i);
+      seen.set(key, {
+        gamma: column(t, 'predicted.gamma')[i] as number,
+        regime: column(t, 'predicted.regime')[i] as string,
+        observed: column(t, 'observed.regime')[i] as string,
+        significant: column(t, 'observed.significant')[i] as boolean | null,
+        scratch: column(t, 'observed.scratchBayesOptimal')[i] as boolean | null,
+        scratchPred: column(t, 'predicted.scratchBayesOptimal')[i] as boolean,
+      });
+    });
+  }
+  const pts = [...seen.values()];
+  const decided = pts.filter((p) => (p.observed === 'positive' || p.observed === 'negative') && p.regime !== 'neutral');
+  const sig = decided.filter((p) => p.significant);
+  const scratch = pts.filter((p) => p.scratch !== null);
+  return {
+    points: decided.length,
+    agree: decided.filter((p) => p.regime === p.observed).length,
+    significantPoints: sig.length,
+    significantAgree: sig.filter((p) => p.regime === p.observed).length,
+    scratchPoints: scratch.length,
+    scratchAgree: scratch.filter((p) => p.scratch === p.scratchPred).length,
+    fit: fitThreshold(
+      pts
+        .filter((p) => p.observed === 'positive' || p.observed === 'negative')
+        .map((p) => ({ gamma: p.gamma, positive: p.observed === 'positive' })),
+    ),
+    theoryFit,
+  };
+}
+
+/** The theory's own constants refitted to every run, and its agreement with them. */
+function theoryFitOf(records: SyntheticRecord[]): Agreement['theoryFit'] {
+  const fit = syntheticStudy.theory?.refit?.(
+    records.map((r) => ({ config: r.config, scratchError: r.result.scratch.testError, transferError: r.result.transfer.testError })),
+  );
+  return fit && { constants: fit.constants, agreement: fit.agreement };
+}
+
+/** A config shared by several sweeps counts once. */
+function dedupe(records: SyntheticRecord[]): SyntheticRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+}
+
+/**
+ * The paper's synthetic study as a reproduction (`paratransfer reproduce`): the named sweeps above, their figures, and
+ * the agreement of the theory's predicted regime with every grid point.
+ */
+export const paperReproduction: Reproduction<FigurePlan> = {
+  sweeps: paperSweeps,
+  figures: (done, predictor) => done.sweep.figures.map((plan) => figureFor(plan, done, predictor)),
+  report(r) {
+    const records = r.sweeps.flatMap((s) => s.records) as SyntheticRecord[];
+    const agreement = r.predictor ? agreementOf(r.sections, r.customPredictor ? undefined : theoryFitOf(dedupe(records))) : null;
+    // The held-out check: the theory scored on configurations and seeds it was not designed on (docs/theory.md §9).
+    const named = (name: string) => (r.sweeps.find((s) => s.sweep.name === name)?.records ?? []) as SyntheticRecord[];
+    const [fit, holdout] = [named('theory-fit'), named('theory-holdout')];
+    const heldout = fit.length && holdout.length ? { check: heldoutCheck(fit, holdout), figures: [] } : undefined;
+    const html = reportHtml({
+      mode: r.mode,
+      version: r.version,
+      engine: r.engine,
+      seconds: r.seconds,
+      sections: r.sections,
+      agreement,
+      heldout,
+      bayesTolerance: r.bayesTolerance,
+      failures: r.failures,
+    });
+    const a = agreement;
+    const h = heldout?.check.holdout.scores.at(-1);
+    const summary = [
+      a ? `theory agreement ${a.points ? ((100 * a.agree) / a.points).toFixed(1) : '—'}% of ${a.points} points` : '',
+      h ? `held out: sign ${h.decisive ? ((100 * h.signAgree) / h.decisive).toFixed(1) : '—'}% of ${h.decisive} decisive points, Spearman ${h.spearmanGain.toFixed(3)}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    return { html, summary };
+  },
+};

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Reproduction } from './reproduction.js';
 
 /**
  * A Study is the unit of extension: one kind of experiment (the synthetic two-layer CNN, the real-image CNN, …)
@@ -30,6 +31,12 @@ export interface ConfigFamily<C> {
   schema: z.ZodType<C>;
   defaults: C;
   presets: readonly Preset<C>[];
+  /**
+   * Keys added after the study's runs were first stored, each with the value that reproduces the runs made before
+   * it. A config holding that value leaves the key out of its job id, and the schema reads an absent key as that
+   * value, so stores, plans and payloads of earlier versions keep their ids and resume.
+   */
+  added?: Readonly<Record<string, unknown>>;
 }
 
 /** The number each phase is judged by, and how the gain is read from it. */
@@ -83,6 +90,8 @@ export interface StudyRunOptions<P = unknown> {
   pooled?: boolean;
   /** keep what `study.save` needs (trained weights) */
   keepWeights?: boolean;
+  /** start from this upstream network file instead of training upstream (studies with `upstreamFile`) */
+  upstream?: string;
   /** called as training advances (gradient steps, images), for progress bars */
   onProgress?: (p: RunProgress) => void;
   /** each measurement point as soon as it is measured (live charts) */
@@ -243,13 +252,18 @@ export interface Study<C = unknown, R extends StudyResult<C> = StudyResult<C>, P
   theory?: StudyTheory<C>;
   /** `paratransfer advise`, when the study offers advice */
   advisor?: StudyAdvisor<C, R>;
-  /**
-   * Configs with equal keys share work a thread caches (e.g. the upstream network of one configuration at several
-   * α): a worker pool runs them on the same thread where it can. Results never depend on it.
-   */
-  reuseKey?(config: C): string;
   /** write the run's artifacts (kept with keepWeights) into a directory */
   save?: (dir: string, run: StudyRun<R>) => Promise<string[]>;
+  /**
+   * Runs whose configs give the same key can share work a worker thread caches (the upstream network, and in the
+   * synthetic study the scratch run too, of one configuration at several α). Sweeps run such jobs one after another,
+   * on one worker thread where they can. Results never depend on it.
+   */
+  reuseKey?: (config: C) => string;
+  /** what an upstream network file holds, when a run can start from one (`StudyRunOptions.upstream`, `--upstream`) */
+  upstreamFile?: string;
+  /** the study's reproduction (`paratransfer reproduce`: named sweeps, figures, conclusions), loaded on first use */
+  reproduction?: () => Promise<Reproduction>;
 }
 
 /** A study whose config and result types do not matter to the caller (sweeps, store, reports). */

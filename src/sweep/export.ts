@@ -1,4 +1,4 @@
-import { planStudy, canonicalConfig, expandJobs, type StudyConfig, type SweepPlan } from './grid.js';
+import { planStudy, canonicalConfig, completeConfig, expandJobs, type StudyConfig, type SweepPlan } from './grid.js';
 import type { AnyStudy, Phase, StudyPrediction } from '../study/types.js';
 import { fractionInterval, tInterval } from './stats.js';
 import { verdictOf } from '../study/verdict.js';
@@ -83,6 +83,7 @@ function flatten(objs: Record<string, unknown>[]): { columns: string[]; rows: Ce
 /** Parse the stored runs and order them: planned runs by (point, seed order), then any others by id. */
 export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunRecord[] {
   const { jobs } = expandJobs(plan);
+  const study = planStudy(plan);
   const order = new Map(jobs.map((j, i) => [j.id, { i, point: j.point }]));
   const records = runs.map((r) => {
     const o = order.get(r.id);
@@ -93,7 +94,7 @@ export function runRecords(plan: SweepPlan, runs: readonly StoredRun[]): RunReco
         seed: r.seed,
         id: r.id,
         engine: r.engine,
-        config: JSON.parse(r.config) as StudyConfig,
+        config: completeConfig(study, JSON.parse(r.config) as StudyConfig),
         result: JSON.parse(r.result) as RunRecord['result'],
       },
     };

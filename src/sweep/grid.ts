@@ -132,11 +132,26 @@ export function expandPoints<C>(plan: SweepPlan<C>, where = 'sweep'): Point<C>[]
   return points;
 }
 
-/** The config as canonical JSON: keys in its study's schema order, so equal configs give equal text. */
+/**
+ * The config as canonical JSON: keys in its study's schema order, so equal configs give equal text. A key the study
+ * added later is left out while it holds the value that reproduces earlier versions (`configs.added`), so a config
+ * of an earlier version keeps its text, and its job id.
+ */
 export function canonicalConfig(c: object): string {
+  const { keys, added = {} } = studyOfConfig(c).configs;
   const o: Record<string, unknown> = {};
-  for (const k of studyOfConfig(c).configs.keys) o[k] = (c as Record<string, unknown>)[k];
+  for (const k of keys) {
+    const v = (c as Record<string, unknown>)[k];
+    if (Object.hasOwn(added, k) && JSON.stringify(v) === JSON.stringify(added[k])) continue;
+    o[k] = v;
+  }
   return JSON.stringify(o);
+}
+
+/** A config as stored (canonical JSON may leave out keys added later): every key of its study, in schema order. */
+export function completeConfig(study: AnyStudy, stored: StudyConfig): StudyConfig {
+  const { keys, added = {} } = study.configs;
+  return Object.fromEntries(keys.map((k) => [k, Object.hasOwn(stored, k) ? stored[k] : added[k]]));
 }
 
 /**

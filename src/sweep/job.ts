@@ -42,6 +42,12 @@ export function jobPayload(job: SweepJob, engine: string): JobPayload {
   return study === defaultStudy ? { id, engine, config } : { kind: study.name, id, engine, config };
 }
 
+/** The key by which jobs of a config share work (its study's `reuseKey`), or undefined. */
+export function reuseKeyOf(config: StudyConfig): string | undefined {
+  const study = studyOfConfig(config);
+  return study.reuseKey ? `${study.name}:${study.reuseKey(config)}` : undefined;
+}
+
 /** Validate a payload from anywhere (thread message, queue entry): one-line error naming the field. */
 export function parseJobPayload(input: unknown): JobPayload {
   const r = jobPayloadSchema.safeParse(input);

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { studyNamed } from '../study/registry.js';
-import { runJob, type JobOutput, type JobPayload } from './job.js';
+import { reuseKeyOf, runJob, type JobOutput, type JobPayload } from './job.js';
 
 /** The outcome of one job, as the coordinator sees it. */
 export type JobEvent = ({ kind: 'done' } & JobOutput) | { kind: 'failed'; id: string; error: string };
@@ -56,35 +55,40 @@ export function defaultWorkerFile(): URL {
   return new URL('./worker.js', import.meta.url);
 }
 
-/** What groups jobs that should run on the same thread (they share cached work): by default, the job's study decides. */
-export type Affinity = (job: JobPayload) => string | undefined;
+/** Jobs that can share work (one `reuseKey`), worked through in order by one lane. */
+interface Group {
+  key?: string;
+  jobs: JobPayload[];
+}
 
-/** The study's `reuseKey` of a job's config (jobs with equal keys share a thread's caches), if it has one. */
-export const studyAffinity: Affinity = (job) => studyNamed(job.kind).reuseKey?.(job.config);
+/** One worker thread of the local pool, and the group it works through. */
+interface Lane {
+  pool: Piscina;
+  busy: boolean;
+  group: Group;
+}
 
 /**
- * Local worker threads (piscina, one thread per pool); every job runs `runJob` in a worker. Jobs with the same
- * affinity key (e.g. one configuration at several α, which share an upstream network) go to the thread that has
- * their group, so a thread's cache serves them; an idle thread takes the oldest group nobody holds, and only when
- * none is left helps with another thread's group. Which thread runs a job never changes its result.
+ * Local worker-thread pool: one single-thread piscina per worker ("lanes"), every job runs `runJob` there. Jobs that
+ * can share work (the same `reuseKey`, e.g. one upstream network the thread keeps) form a group that one lane works
+ * through in order, so the work is done once per group instead of once per thread. An idle lane takes the next
+ * group not yet started, or else the back half of the largest group another lane is still working through.
  */
 export class LocalPoolQueue implements JobQueue {
   readonly name = 'local';
-  private readonly threads: { pool: Piscina; busy: boolean; group?: string }[];
+  private readonly lanes: Lane[];
   private readonly channel = new EventChannel();
   private readonly seen = new Set<string>();
-  /** jobs not yet started, by group, groups in arrival order */
-  private readonly groups = new Map<string, JobPayload[]>();
-  private loose = 0;
+  /** groups not started yet, in enqueue order (a job without a key is a group of its own) */
+  private readonly waiting: Group[] = [];
+  /** the groups that still take jobs of their key (waiting, or a lane's current group) */
+  private readonly open = new Map<string, Group>();
 
-  constructor(
-    threads = availableParallelism(),
-    workerFile: URL = defaultWorkerFile(),
-    private readonly affinity: Affinity = studyAffinity,
-  ) {
-    this.threads = Array.from({ length: Math.max(1, threads) }, () => ({
+  constructor(threads = availableParallelism(), workerFile: URL = defaultWorkerFile()) {
+    this.lanes = Array.from({ length: Math.max(1, threads) }, () => ({
       pool: new Piscina({ filename: workerFile.href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 }),
       busy: false,
+      group: { jobs: [] },
     }));
   }
 
@@ -94,53 +98,47 @@ export class LocalPoolQueue implements JobQueue {
       if (this.seen.has(job.id)) continue;
       this.seen.add(job.id);
       this.channel.remaining++;
-      let key: string | undefined;
-      try {
-        key = this.affinity(job);
-      } catch {
-        key = undefined; // a payload that does not parse fails in its worker, with the usual message
+      const key = job.config && typeof job.config === 'object' ? safeReuseKey(job.config) : undefined;
+      const group = key === undefined ? undefined : this.open.get(key);
+      if (group) group.jobs.push(job);
+      else {
+        const fresh: Group = { key, jobs: [job] };
+        this.waiting.push(fresh);
+        if (key !== undefined) this.open.set(key, fresh);
       }
-      const group = key === undefined ? `\u0000${this.loose++}` : key;
-      const list = this.groups.get(group);
-      if (list) list.push(job);
-      else this.groups.set(group, [job]);
     }
-    this.pump();
+    this.dispatch();
   }
 
-  /** The next job for a thread: its own group first, then the oldest group nobody holds, then any. */
-  private next(t: (typeof this.threads)[number]): JobPayload | undefined {
-    const take = (g: string) => {
-      const list = this.groups.get(g)!;
-      const job = list.shift()!;
-      if (!list.length) this.groups.delete(g);
-      t.group = g;
-      return job;
-    };
-    if (t.group !== undefined && this.groups.has(t.group)) return take(t.group);
-    const held = new Set(this.threads.filter((o) => o !== t && o.busy).map((o) => o.group));
-    for (const g of this.groups.keys()) if (!held.has(g)) return take(g);
-    const first = this.groups.keys().next();
-    return first.done ? undefined : take(first.value);
-  }
-
-  private pump(): void {
-    for (const t of this.threads) {
-      if (t.busy) continue;
-      const job = this.next(t);
-      if (!job) return;
-      t.busy = true;
-      t.pool.run(job).then(
-        (out: JobOutput) => this.finish(t, { kind: 'done', ...out }),
-        (e: unknown) => this.finish(t, { kind: 'failed', id: job.id, error: message(e) }),
+  /** Give every idle lane its next job. */
+  private dispatch(): void {
+    for (const lane of this.lanes) {
+      if (lane.busy) continue;
+      if (!lane.group.jobs.length) {
+        // a group worked through takes no more jobs: a later job of its key starts a new group
+        if (lane.group.key !== undefined && this.open.get(lane.group.key) === lane.group) this.open.delete(lane.group.key);
+        lane.group = this.waiting.shift() ?? this.steal();
+      }
+      const job = lane.group.jobs.shift();
+      if (!job) continue;
+      lane.busy = true;
+      lane.pool.run(job).then(
+        (out: JobOutput) => this.finish(lane, { kind: 'done', ...out }),
+        (e: unknown) => this.finish(lane, { kind: 'failed', id: job.id, error: message(e) }),
       );
     }
   }
 
-  private finish(t: (typeof this.threads)[number], event: JobEvent): void {
-    t.busy = false;
+  private finish(lane: Lane, event: JobEvent): void {
+    lane.busy = false;
     this.channel.push(event);
-    this.pump();
+    this.dispatch();
+  }
+
+  /** The back half of the largest group another lane still has queued (nothing when every group is down to one job). */
+  private steal(): Group {
+    const from = this.lanes.reduce<Lane | undefined>((a, l) => (l.group.jobs.length > (a?.group.jobs.length ?? 1) ? l : a), undefined);
+    return { jobs: from ? from.group.jobs.splice(Math.ceil(from.group.jobs.length / 2)) : [] };
   }
 
   events(): AsyncIterable<JobEvent> {
@@ -148,12 +146,20 @@ export class LocalPoolQueue implements JobQueue {
   }
 
   workers(): number {
-    return this.threads.reduce((n, t) => n + t.pool.threads.length, 0);
+    return this.lanes.length;
   }
 
   async close(): Promise<void> {
-    this.groups.clear();
-    await Promise.all(this.threads.map((t) => t.pool.destroy()));
+    await Promise.all(this.lanes.map((l) => l.pool.destroy()));
+  }
+}
+
+/** A payload's reuse key; a config that belongs to no study (refused later by the worker) has none. */
+function safeReuseKey(config: object): string | undefined {
+  try {
+    return reuseKeyOf(config as Record<string, unknown>);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { expandJobs, type SweepJob, type SweepPlan } from './grid.js';
-import { jobPayload } from './job.js';
+import { jobPayload, reuseKeyOf } from './job.js';
 import type { JobQueue } from './queue.js';
 import type { SweepStore } from './store.js';
 
@@ -36,8 +36,27 @@ export interface RunSweepsOptions {
 }
 
 /**
- * Run every unfinished (point, seed) job of the targets on `queue` and store each result as it arrives.
- * Jobs are enqueued seed-major (all points of seed 0 first), so an interrupted sweep already covers the whole grid.
+ * The order jobs are enqueued in: seed-major (all points of seed 0 first), so an interrupted sweep already covers the
+ * whole grid; within a seed, jobs that can share work (the same `reuseKey` of their study, e.g. one upstream network)
+ * follow each other, in the order their first member appears (targets in order, points in order).
+ */
+export function jobOrder<T extends { job: SweepJob }>(entries: readonly T[]): T[] {
+  const group = new Map<string, number>();
+  const keyed = entries.map((e) => {
+    const key = reuseKeyOf(e.job.config);
+    const g = key === undefined ? undefined : (group.get(key) ?? group.set(key, group.size).get(key)!);
+    return { e, g };
+  });
+  const first = (x: (typeof keyed)[number]) => x.g ?? Infinity;
+  return keyed
+    .map((x, i) => ({ ...x, i }))
+    .sort((a, b) => a.e.job.seed - b.e.job.seed || first(a) - first(b) || (a.g === undefined ? a.e.job.point - b.e.job.point || a.i - b.i : a.i - b.i))
+    .map((x) => x.e);
+}
+
+/**
+ * Run every unfinished (point, seed) job of the targets on `queue` and store each result as it arrives, in
+ * `jobOrder`.
  */
 export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: RunSweepsOptions): Promise<SweepSummary> {
   const pending = new Map<string, { job: SweepJob; stores: SweepStore[] }>();
@@ -57,7 +76,7 @@ export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: R
       else pending.set(job.id, { job, stores: [t.store] });
     }
   }
-  const order = [...pending.values()].sort((a, b) => a.job.seed - b.job.seed || a.job.point - b.job.point);
+  const order = jobOrder([...pending.values()]);
   const progress: SweepProgress = { done: 0, total: order.length, failed: 0, workers: queue.workers() };
   const failures: SweepSummary['failures'] = [];
   opts.onProgress?.(progress);

@@ -187,10 +187,13 @@ function rowError(i: number, issue: z.core.$ZodIssue): ExportError {
   return new ExportError(`row ${i + 1}: field "${field}": ${issue.message}`);
 }
 
-/** The config of one row: keys present are validated with the study's field schemas, missing ones default. */
+/**
+ * The config of one row: keys present are validated with the study's field schemas, missing ones default (a key the
+ * study added later takes the value of the earlier version that wrote the export).
+ */
 function rowConfig(study: AnyStudy, row: Row, i: number): Config {
   const defaults = study.configs.defaults as Config;
-  const c: Config = { ...defaults, seed: 0 };
+  const c: Config = { ...defaults, ...study.configs.added, seed: 0 };
   for (const k of pointKeysOf(study)) {
     let v: unknown = row[k];
     if (v === undefined || v === null) continue;

@@ -15,16 +15,19 @@ export interface ArchOptions {
   patch: number;
 }
 
-/** VGG-style: two 3×3 convolutions per stage, max-pool between stages, width doubling, linear head. */
+/**
+ * VGG-style: two 3×3 convolutions per stage, max-pool between stages, width doubling, linear head. PyTorch names
+ * (tools/torch_models.py): `features` is the Sequential of the stages, `classifier` the head.
+ */
 export function vgg(classes: number, width: number): LayerSpec[] {
-  const stage = (c: number): LayerSpec[] => [
-    { kind: 'conv', out: c, k: 3, pad: 1 },
+  const stage = (c: number, at: number): LayerSpec[] => [
+    { kind: 'conv', out: c, k: 3, pad: 1, module: `features.${at}` },
     { kind: 'relu' },
-    { kind: 'conv', out: c, k: 3, pad: 1 },
+    { kind: 'conv', out: c, k: 3, pad: 1, module: `features.${at + 2}` },
     { kind: 'relu' },
     { kind: 'maxpool' },
   ];
-  return [...stage(width), ...stage(2 * width), { kind: 'flatten' }, { kind: 'linear', out: classes }];
+  return [...stage(width, 0), ...stage(2 * width, 5), { kind: 'flatten' }, { kind: 'linear', out: classes, module: 'classifier' }];
 }
 
 /**
@@ -34,30 +37,31 @@ export function vgg(classes: number, width: number): LayerSpec[] {
  * (the Fixup idea), which lets the net train without batch norm.
  */
 export function resnet(classes: number, width: number): LayerSpec[] {
-  const layers: LayerSpec[] = [{ kind: 'conv', out: width, k: 3, pad: 1 }, { kind: 'relu' }];
+  const layers: LayerSpec[] = [{ kind: 'conv', out: width, k: 3, pad: 1, module: 'stem' }, { kind: 'relu' }];
   const blocks = [
     [width, 1],
     [2 * width, 2],
     [4 * width, 2],
   ];
   let channels = width;
-  for (const [c, stride] of blocks) {
+  blocks.forEach(([c, stride], b) => {
     const input = layers.length - 1;
+    const block = `layer${b + 1}`;
     layers.push(
-      { kind: 'conv', out: c, k: 3, stride, pad: 1, input },
+      { kind: 'conv', out: c, k: 3, stride, pad: 1, input, module: `${block}.conv1` },
       { kind: 'relu' },
-      { kind: 'conv', out: c, k: 3, pad: 1, initScale: 1 / Math.sqrt(blocks.length) },
+      { kind: 'conv', out: c, k: 3, pad: 1, initScale: 1 / Math.sqrt(blocks.length), module: `${block}.conv2` },
     );
     const branch = layers.length - 1;
     let shortcut = input;
     if (stride !== 1 || c !== channels) {
-      layers.push({ kind: 'conv', out: c, k: 1, stride, input });
+      layers.push({ kind: 'conv', out: c, k: 1, stride, input, module: `${block}.shortcut` });
       shortcut = layers.length - 1;
     }
     layers.push({ kind: 'add', inputs: [branch, shortcut] }, { kind: 'relu' });
     channels = c;
-  }
-  layers.push({ kind: 'gap' }, { kind: 'linear', out: classes });
+  });
+  layers.push({ kind: 'gap' }, { kind: 'linear', out: classes, module: 'fc' });
   return layers;
 }
 
@@ -70,7 +74,7 @@ export function twoLayer(classes: number, m: number, patch: number): LayerSpec[]
   const fixed = new Float64Array(classes * classes * m);
   for (let j = 0; j < classes; j++) for (let r = 0; r < m; r++) fixed[j * classes * m + j * m + r] = 1 / m;
   return [
-    { kind: 'conv', out: classes * m, k: patch, stride: patch, bias: false },
+    { kind: 'conv', out: classes * m, k: patch, stride: patch, bias: false, module: 'conv' },
     { kind: 'relu' },
     { kind: 'gap', sum: true },
     { kind: 'linear', out: classes, fixed },

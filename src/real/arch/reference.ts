@@ -6,13 +6,13 @@ import type { LayerSpec } from '../nn/net.js';
  */
 export function referenceCnn(classes: number): LayerSpec[] {
   return [
-    { kind: 'conv', out: 16, k: 3 },
+    { kind: 'conv', out: 16, k: 3, module: 'features.0' },
     { kind: 'relu' },
     { kind: 'maxpool' },
-    { kind: 'conv', out: 32, k: 3 },
+    { kind: 'conv', out: 32, k: 3, module: 'features.3' },
     { kind: 'relu' },
     { kind: 'maxpool' },
     { kind: 'flatten' },
-    { kind: 'linear', out: classes },
+    { kind: 'linear', out: classes, module: 'classifier' },
   ];
 }

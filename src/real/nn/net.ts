@@ -16,6 +16,8 @@ export type LayerSpec =
       pad?: number;
       input?: number;
       name?: string;
+      /** the layer's path in the documented PyTorch module (safetensors names `<module>.weight`, `<module>.bias`) */
+      module?: string;
       /** default true */
       bias?: boolean;
       /** multiplies the He initialisation (e.g. < 1 on the last convolution of a residual branch) */
@@ -26,6 +28,8 @@ export type LayerSpec =
       out: number;
       input?: number;
       name?: string;
+      /** the layer's path in the documented PyTorch module (safetensors names `<module>.weight`, `<module>.bias`) */
+      module?: string;
       /** fixed weights [O, I] that never train (the theory's second layer); no bias */
       fixed?: Float64Array;
     }

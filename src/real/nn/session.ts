@@ -92,39 +92,57 @@ export class Session {
     return loss;
   }
 
-  /** Mean loss and accuracy on every sample of data. */
-  evaluate(data: ImageSet): Evaluation {
+  /** Forward passes over every sample of data: `visit(i, at, stride)` reads sample i's logit k at heap[at + k·stride]. */
+  private forward(data: ImageSet, visit: (i: number, at: number, stride: number) => void): void {
     const per = this.evalShards[0].batch;
     const batch = per * this.shards;
-    const K = this.model.classes;
-    let loss = 0;
-    let correct = 0;
     for (let from = 0; from < data.count; from += batch) {
       const to = Math.min(data.count, from + batch);
       this.fill(this.evalShards, data, null, from, to, 0);
       this.runner.run(this.evalIds);
-      const h = this.backend.heap.data;
       this.evalShards.forEach((s, si) => {
         for (let n = 0; n < s.batch; n++) {
           const i = from + si * per + n;
           if (i >= to) return;
-          let best = 0;
-          let m = -Infinity;
-          for (let k = 0; k < K; k++) {
-            const v = h[s.logits + k * s.batch + n];
-            if (v > m) {
-              m = v;
-              best = k;
-            }
-          }
-          let se = 0;
-          for (let k = 0; k < K; k++) se += exp(h[s.logits + k * s.batch + n] - m);
-          loss += m + log(se) - h[s.logits + data.y[i] * s.batch + n];
-          if (best === data.y[i]) correct++;
+          visit(i, s.logits + n, s.batch);
         }
       });
     }
+  }
+
+  /** Mean loss and accuracy on every sample of data. */
+  evaluate(data: ImageSet): Evaluation {
+    const K = this.model.classes;
+    let loss = 0;
+    let correct = 0;
+    this.forward(data, (i, at, stride) => {
+      const h = this.backend.heap.data;
+      let best = 0;
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = h[at + k * stride];
+        if (v > m) {
+          m = v;
+          best = k;
+        }
+      }
+      let se = 0;
+      for (let k = 0; k < K; k++) se += exp(h[at + k * stride] - m);
+      loss += m + log(se) - h[at + data.y[i] * stride];
+      if (best === data.y[i]) correct++;
+    });
     return { loss: loss / data.count, accuracy: correct / data.count };
+  }
+
+  /** The logits of every sample of data, [count, classes] row-major (the labels are not read). */
+  logits(data: ImageSet): Float64Array {
+    const K = this.model.classes;
+    const out = new Float64Array(data.count * K);
+    this.forward(data, (i, at, stride) => {
+      const h = this.backend.heap.data;
+      for (let k = 0; k < K; k++) out[i * K + k] = h[at + k * stride];
+    });
+    return out;
   }
 
   /** Copy samples (order = null: in index order) into the shards' inputs; set the loss scale. */

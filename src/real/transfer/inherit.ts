@@ -133,3 +133,36 @@ export function inheritInto(up: Model, down: Model, o: InheritOptions, rng: Rng)
 export function frozenMasks(inh: ModelInheritance): (Uint8Array | null)[] {
   return inh.masks.map((m) => (m.some((b) => b) ? m.map((b) => 1 - b) : null));
 }
+
+/**
+ * The L2-SP anchor of an inheritance: per parameter, the inherited (upstream) value of every inherited entry and
+ * NaN elsewhere, or null where nothing was inherited. Read right after `inheritInto`, before shrink and perturb.
+ */
+export function inheritedValues(down: Model, inh: ModelInheritance): (Float64Array | null)[] {
+  return down.params.map((p, j) => {
+    const mask = inh.masks[j];
+    if (!mask.some((b) => b)) return null;
+    const v = down.view(p);
+    return Float64Array.from(mask, (b, i) => (b ? v[i] : NaN));
+  });
+}
+
+/**
+ * Shrink and perturb (Ash & Adams 2020) of the inherited entries, in place: w ← (1 − shrink)·w, plus, on weights,
+ * perturb × a fresh He-normal draw (std √(2/fan-in), the scale of a new initialisation). The noise is drawn for
+ * every weight entry in parameter order (stream `perturb`) and added where inherited, so it does not depend on
+ * which entries were inherited.
+ */
+export function shrinkPerturb(down: Model, inh: ModelInheritance, o: { shrink: number; perturb: number }, rng: Rng): void {
+  if (!o.shrink && !o.perturb) return;
+  down.params.forEach((p, j) => {
+    if (p.fixed) return;
+    const mask = inh.masks[j];
+    const v = down.view(p);
+    const std = p.role === 'weight' ? o.perturb * Math.sqrt(2 / p.fanIn) : 0;
+    for (let i = 0; i < p.size; i++) {
+      const z = std ? rng.normal() : 0;
+      if (mask[i]) v[i] = (1 - o.shrink) * v[i] + std * z;
+    }
+  });
+}
