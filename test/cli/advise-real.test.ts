@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+/** `paratransfer advise --real`: the JSON contract, determinism for a seed, one-line errors (a tiny upstream network). */
+
+const tiny = ['mnist-split', '--set', 'n1=20', '--set', 'epochs1=3', '--set', 'nTest=5', '--set', 'width=4'];
+
+describe('paratransfer advise --real', () => {
+  it('--json: decision, recommended α, reason, Δ per α and every score per layer; the same bytes for the same seed', async () => {
+    const args = ['advise', '--real', ...tiny, '--alphas', '0.5,1', '--json'];
+    const r = await runCli(args, { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(Object.keys(a)).toEqual(['decision', 'recommendedAlpha', 'alphas', 'reason', 'threshold', 'statistic', 'scores', 'upstream']);
+    expect(['transfer', 'scratch']).toContain(a.decision);
+    const best = a.alphas.reduce((b: { statistic: number }, x: { statistic: number }) => (x.statistic > b.statistic ? x : b));
+    expect(a.statistic).toBe(best.statistic);
+    expect(a.recommendedAlpha).toBe(a.statistic > a.threshold ? best.alpha : 0);
+    expect(a.alphas.map((x: { alpha: number }) => x.alpha)).toEqual([0.5, 1]);
+    expect(Object.keys(a.alphas[0].signal)).toEqual(['block1', 'block2', 'block3', 'penultimate']);
+    expect(a.scores.layers.map((l: { site: string }) => l.site)).toEqual(['block1', 'block2', 'block3', 'penultimate']);
+    for (const l of a.scores.layers) {
+      expect(Object.keys(l)).toEqual(['site', 'dims', 'logme', 'hscore', 'transrate', 'knn', 'signalUpstream', 'signalFresh']);
+      expect(l.knn).toBeGreaterThanOrEqual(0);
+      expect(l.knn).toBeLessThanOrEqual(1);
+    }
+    expect(a.scores).toMatchObject({ downstreamImages: 25, classes: 5 });
+    expect(a.scores.leep).toBeLessThan(0);
+    expect(a.scores.nce).toBeLessThanOrEqual(0);
+    expect(a.upstream.trained).toBe(true);
+    const again = await runCli(args, { timeoutMs: 120_000 });
+    expect(again.stdout).toBe(r.stdout);
+    const other = await runCli([...args, '--set', 'seed=1'], { timeoutMs: 120_000 });
+    expect(other.stdout).not.toBe(r.stdout);
+  }, 300_000);
+
+  it('inheritance "layers": one candidate per number of layers and recommendedLayers; the text summary', async () => {
+    const r = await runCli(['advise', '--real', ...tiny, '--set', 'inheritance=layers', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(Object.keys(a).slice(0, 3)).toEqual(['decision', 'recommendedAlpha', 'recommendedLayers']);
+    expect(a.alphas.map((x: { layers: number }) => x.layers)).toEqual([1, 2, 3, 4]);
+    if (a.decision === 'scratch') expect(a.recommendedLayers).toBe(0);
+    const text = await runCli(['advise', '--real', ...tiny, '--alphas', '1'], { timeoutMs: 120_000 });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/site +dims +LogME +H-score +TransRate +k-NN/);
+    expect(text.stdout).toMatch(/decision: (transfer, α = 1|scratch)/);
+  }, 300_000);
+
+  it('bad input: one-line errors naming the problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-advise-real-'));
+    const cases: [string[], RegExp][] = [
+      [['advise', '--real', ...tiny, '--set', 'n2=1'], /n2: the advisor needs at least 2 downstream training images of every class/],
+      [['advise', '--real', ...tiny, '--upstream', join(dir, 'missing.safetensors')], /missing\.safetensors/],
+      [['advise', '--real', '--benchmark', join(dir, 'nowhere')], /--benchmark: no such directory/],
+      [['advise', '--real', 'mnist-split', '--benchmark', dir], /--benchmark: give only the sweep directory/],
+      [['advise', '--real', ...tiny, '--set', 'alpha=2'], /alpha.*\[0, 1\]/],
+      [['advise', '--benchmark', dir], /--benchmark: the .* advisor has no benchmark/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli(args, { timeoutMs: 60_000 });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+  }, 300_000);
+});
