@@ -248,11 +248,11 @@ export function registerAdvise(program: Command): void {
           advice.recommendedAlpha = best.alpha;
           advice.reason = `Measured over ${seeds} paired seeds: α = ${best.alpha} gains ${pts(best.measuredGain!)} points${
             iv ? ` (95% interval ${pts(iv[0])} to ${pts(iv[1])}${iv[0] > 0 ? '' : ', not significant'})` : ''
-          }, the best of ${advice.alphas.filter((x) => x.alpha > 0).length} α's; ${theory}. Theory: ${advice.reason}`;
+          }, the best of ${advice.alphas.filter((x) => x.alpha > 0).length} α's; ${theory}. ${study.theory ? 'Theory' : 'Advisor'}: ${advice.reason}`;
         } else {
           advice.decision = 'scratch';
           advice.recommendedAlpha = 0;
-          advice.reason = `Measured over ${seeds} paired seeds: no α gains (best ${best ? `α = ${best.alpha}, ${pts(best.measuredGain!)} points` : '—'}); ${theory}. Theory: ${advice.reason}`;
+          advice.reason = `Measured over ${seeds} paired seeds: no α gains (best ${best ? `α = ${best.alpha}, ${pts(best.measuredGain!)} points` : '—'}); ${theory}. ${study.theory ? 'Theory' : 'Advisor'}: ${advice.reason}`;
         }
       }
       if (estimated) advice.estimated = estimated;

@@ -255,7 +255,7 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
     ...groups.flatMap((g) =>
       g.cases.map(
         (c) =>
-          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.alpha} | ${pts(c.gain)} [${pts(c.lo)}, ${pts(c.hi)}]${c.decisive ? '' : ' ·'} | ${f(statisticAt(g.advice!, c.alpha), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
+          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(statisticAt(g.advice!, c.alpha), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
       ),
     ),
   ];

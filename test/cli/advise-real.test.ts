@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,52 @@ describe('paratransfer advise --real', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/site +dims +LogME +H-score +TransRate +k-NN/);
     expect(text.stdout).toMatch(/decision: (transfer, α = 1|scratch)/);
+  }, 300_000);
+
+  it('--simulate: paired fine-tuning runs per α with an interval, and a recommendation from the measurements', async () => {
+    const r = await runCli(['advise', '--real', ...tiny, '--set', 'epochs2=20', '--alphas', '0.5,1', '--simulate', '--seeds', '2', '--workers', '0', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout);
+    for (const x of a.alphas) {
+      expect(x.measuredGainInterval[0]).toBeLessThanOrEqual(x.measuredGain);
+      expect(x.measuredGainInterval[1]).toBeGreaterThanOrEqual(x.measuredGain);
+    }
+    const best = a.alphas.reduce((b: { measuredGain: number }, x: { measuredGain: number }) => (x.measuredGain > b.measuredGain ? x : b));
+    expect(a.recommendedAlpha).toBe(best.measuredGain > 0 ? best.alpha : 0);
+    expect(a.reason).toMatch(/^Measured over 2 paired seeds/);
+    expect(a.reason).toMatch(/Advisor: /);
+  }, 300_000);
+
+  it('--benchmark DIR: every predictor scored on a (tiny) benchmark sweep; the report files; cached advice on a rerun', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-advise-bench-'));
+    const spec = join(dir, 'bench.yaml');
+    writeFileSync(
+      spec,
+      [
+        'base: mnist-split',
+        'set: { n1: 10, epochs1: 2, epochs2: 5, nTest: 5, width: 4, checkpoints: 1 }',
+        'grid:',
+        '  alpha: [0.5, 1]',
+        'zip:',
+        '  labelNoise1: [0, 0.8]',
+        '  pixelNoise1: [0, 2]',
+        'seeds: 2',
+      ].join('\n'),
+    );
+    const out = join(dir, 'runs');
+    const sweep = await runCli(['sweep', spec, '--out', out, '--workers', '0', '--no-progress'], { timeoutMs: 120_000 });
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const r = await runCli(['advise', '--real', '--benchmark', out, '--json', '--no-progress'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const b = JSON.parse(r.stdout);
+    expect(b.predictors.map((p: { name: string }) => p.name)).toEqual(['advisor Δ', 'LogME', 'H-score', 'TransRate', 'k-NN', 'LEEP', 'NCE']);
+    expect(b.groups.map((g: { half: string }) => g.half)).toEqual(['calibration', 'reporting']);
+    for (const g of b.groups) expect(g.cases.map((c: { seeds: number }) => c.seeds)).toEqual([2, 2]);
+    for (const p of b.predictors) expect(p.regret).toBeGreaterThanOrEqual(0);
+    expect(existsSync(join(out, 'advisor-benchmark.md'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'advisor-benchmark.json'), 'utf8'))).toEqual(b);
+    const text = await runCli(['advise', '--real', '--benchmark', out, '--no-progress'], { timeoutMs: 60_000 });
+    expect(text.stdout).toMatch(/\| advisor Δ \|/);
   }, 300_000);
 
   it('bad input: one-line errors naming the problem', async () => {
