@@ -2,13 +2,16 @@ import type { AdviceJson } from '../study/types.js';
 
 /** `advise --real` without --json: the candidates' Δ, the scores of each layer, the decision (no engine code here). */
 
-interface Site {
+/** The scores of one feature site of the upstream network (null where a score is undefined, e.g. dead features). */
+export interface SiteScores {
   site: string;
+  /** features after pooling */
   dims: number;
   logme: number | null;
   hscore: number | null;
   transrate: number | null;
   knn: number | null;
+  /** held-out class signal R of the upstream network, of the fresh initialisation */
   signalUpstream: number;
   signalFresh: number;
 }
@@ -19,7 +22,7 @@ const pts = (x: number) => `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed
 export function formatRealAdvice(a: AdviceJson, source: string): string {
   const r = a as AdviceJson & {
     threshold: number;
-    scores: { layers: Site[]; leep: number; nce: number; downstreamImages: number; classes: number };
+    scores: { layers: SiteScores[]; leep: number; nce: number; downstreamImages: number; classes: number };
     upstream: { trained: boolean; testAccuracy: number; file?: string };
   };
   const byLayers = r.recommendedLayers !== undefined;

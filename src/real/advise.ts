@@ -1,4 +1,5 @@
 import type { AdviceJson, AlphaAdviceJson } from '../study/types.js';
+import type { SiteScores } from './advice-format.js';
 import { leep, nce, ScoreInputError, transferScores, type TransferScores } from '../scores/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -112,20 +113,6 @@ export function pooledFeatures(f: LayerFeatures, n: number, side = POOL_SIDE): {
     }
   }
   return { data: out, dims };
-}
-
-/** The scores of one feature site of the upstream network (null where a score is undefined, e.g. dead features). */
-export interface SiteScores {
-  site: string;
-  /** features after pooling */
-  dims: number;
-  logme: number | null;
-  hscore: number | null;
-  transrate: number | null;
-  knn: number | null;
-  /** held-out class signal R of the upstream network, of the fresh initialisation */
-  signalUpstream: number;
-  signalFresh: number;
 }
 
 /** One candidate of the advice: α (or whole layers) and Δ with its per-site terms. */
