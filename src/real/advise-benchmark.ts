@@ -123,17 +123,20 @@ export function benchmarkGroups(dir: string): Group[] {
       gains.set(key, entry);
     }
     if (!gains.size) throw new UserError(`--benchmark ${dir}: the sweep has no finished runs yet`);
-    const groups = new Map<string, Group & { point: number }>();
+    // Each upstream config's number comes from the plan (the sweep's order), not from which runs have finished.
+    const indexOf = new Map<string, number>();
+    for (const j of [...jobs].sort((a, b) => a.point - b.point)) if (!indexOf.has(groupKey(j.config))) indexOf.set(groupKey(j.config), indexOf.size);
+    const groups = new Map<string, Group>();
     for (const e of [...gains.values()].sort((a, b) => a.point - b.point)) {
       const key = groupKey(e.config);
-      const g = groups.get(key) ?? { index: groups.size, point: e.point, config: { ...e.config, seed: plan.seeds[0] }, cases: [] };
+      const g = groups.get(key) ?? { index: indexOf.get(key)!, config: { ...e.config, seed: plan.seeds[0] }, cases: [] };
       const iv = tInterval(e.gains);
       const lo = iv.lo ?? NaN;
       const hi = iv.hi ?? NaN;
       g.cases.push({ group: g.index, alpha: e.config.alpha, seeds: e.gains.length, gain: iv.mean!, lo, hi, decisive: lo > 0 || hi < 0 });
       groups.set(key, g);
     }
-    return [...groups.values()];
+    return [...groups.values()].sort((a, b) => a.index - b.index);
   } finally {
     store.close();
   }
