@@ -88,17 +88,18 @@ function parseSeeds(text: string | undefined): number {
 /** The config to advise on: a preset or file with --set (config mode), or the estimates from two training sets (data mode). */
 async function resolveConfig(study: Advised, source: string | undefined, flags: AdviseFlags) {
   const data = flags.dataset !== undefined || flags.upstreamDataset !== undefined;
+  if (data && !study.advisor.estimate) throw new UserError(`advise: the ${study.title} cannot estimate its inputs from data (--dataset, --upstream-dataset)`);
   if (source !== undefined && data) {
     throw new UserError('advise: give a preset or config file, or --dataset with --upstream-dataset, not both');
   }
   if (!data) {
     if (source === undefined) {
       const names = study.configs.presets.map((p) => p.name).join(', ');
-      throw new UserError(`advise: give a preset (${names}) or a config file, or --dataset T2.safetensors --upstream-dataset T1.safetensors`);
+      const dataMode = study.advisor.estimate ? ', or --dataset T2.safetensors --upstream-dataset T1.safetensors' : '';
+      throw new UserError(`advise: give a preset (${names}) or a config file${dataMode}`);
     }
     return { config: loadWith(study.configs, source, flags.set), estimated: undefined };
   }
-  if (!study.advisor.estimate) throw new UserError(`advise: the ${study.title} cannot estimate its inputs from data`);
   if (flags.dataset === undefined) throw new UserError('--upstream-dataset needs --dataset (the downstream task’s training set)');
   if (flags.upstreamDataset === undefined) throw new UserError('--dataset needs --upstream-dataset (the upstream task’s training set)');
   // --set may give what data cannot tell (m, steps, η, σ₀, …) but not what is estimated.
@@ -109,7 +110,7 @@ async function resolveConfig(study: Advised, source: string | undefined, flags: 
     base[k] = v;
   }
   const validBase = validateWith(study.configs, base, 'defaults with --set');
-  return study.advisor.estimate({ downstream: flags.dataset, upstream: flags.upstreamDataset }, validBase);
+  return study.advisor.estimate!({ downstream: flags.dataset, upstream: flags.upstreamDataset }, validBase);
 }
 
 /** `--simulate`: every α > 0 at K paired seeds on the exact engine; the measured gain's mean and 95% t-interval per α. */

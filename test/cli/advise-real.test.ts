@@ -105,6 +105,8 @@ describe('paratransfer advise --real', () => {
       [['advise', '--real', 'mnist-split', '--benchmark', dir], /--benchmark: give only the sweep directory/],
       [['advise', '--real', ...tiny, '--set', 'alpha=2'], /alpha.*\[0, 1\]/],
       [['advise', '--benchmark', dir], /--benchmark: the .* advisor has no benchmark/],
+      [['advise', '--real'], /advise: give a preset \(mnist-split, .*\) or a config file$/m],
+      [['advise', '--real', 'mnist-split', '--dataset', 'x.safetensors'], /cannot estimate its inputs from data/],
     ];
     for (const [args, re] of cases) {
       const r = await runCli(args, { timeoutMs: 60_000 });
