@@ -50,7 +50,7 @@ export type { RealResult, RealRun, RealRunOptions, CurvePoint, RealPhaseResult }
 // The theory (docs/theory.md).
 export { predict, fitConstants, agreementRate, defaultConstants, type Prediction, type Regime, type TheoryConstants, type Observation } from './theory/index.js';
 export { adviseFromTheory, defaultAlphas, type Advice, type AlphaAdvice } from './theory/advise.js';
-export type { StudyAdvisor, AdviceJson, AlphaAdviceJson } from './study/types.js';
+export type { StudyAdvisor, AdviceJson, AlphaAdviceJson, AdviseOptions, AdvisorBenchmark } from './study/types.js';
 
 // Sweeps: specs, grids, the store, running them, exporting them.
 export { parseSweepSpec, loadSweepSpec, type SweepSpec } from './sweep/spec.js';

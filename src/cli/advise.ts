@@ -3,6 +3,7 @@ import { loadWith, parseOverrideWith } from '../config/load.js';
 import { validateWith } from '../config/validate.js';
 import { studies } from '../study/registry.js';
 import type { AdviceJson, AnyStudy, StudyAdvisor } from '../study/types.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { jobId } from '../sweep/grid.js';
 import { jobPayload } from '../sweep/job.js';
 import { tInterval } from '../sweep/stats.js';
@@ -28,13 +29,24 @@ interface AdviseFlags {
   workers?: string;
   json?: boolean;
   progress: boolean;
+  upstream?: string;
+  benchmark?: string;
+  [study: string]: unknown;
 }
 
-/** The study advise runs: the first registered study with an advisor. */
-function advisedStudy(): AnyStudy & { advisor: StudyAdvisor<unknown> } {
-  const s = studies.find((x) => x.advisor);
-  if (!s) throw new UserError('advise: no study offers advice');
-  return s as AnyStudy & { advisor: StudyAdvisor<unknown> };
+type Advised = AnyStudy & { advisor: StudyAdvisor<unknown> };
+
+/** The studies that offer advice: the first is advised by default, each other one with its `--<name>` flag. */
+const advising = () => studies.filter((x) => x.advisor) as Advised[];
+const flagged = () => advising().slice(1);
+
+/** The study advise runs: the one flagged, or the first registered study with an advisor. */
+function advisedStudy(flags: AdviseFlags): Advised {
+  const all = advising();
+  if (!all.length) throw new UserError('advise: no study offers advice');
+  const chosen = flagged().filter((s) => flags[s.name] === true);
+  if (chosen.length > 1) throw new UserError(`--${chosen[0].name} and --${chosen[1].name} exclude each other: advise one study at a time`);
+  return chosen[0] ?? all[0];
 }
 
 /** `--alphas`: a comma-separated list of α in [0, 1], or a:step:b (both ends included). */
@@ -74,19 +86,20 @@ function parseSeeds(text: string | undefined): number {
 }
 
 /** The config to advise on: a preset or file with --set (config mode), or the estimates from two training sets (data mode). */
-async function resolveConfig(study: AnyStudy & { advisor: StudyAdvisor<unknown> }, source: string | undefined, flags: AdviseFlags) {
+async function resolveConfig(study: Advised, source: string | undefined, flags: AdviseFlags) {
   const data = flags.dataset !== undefined || flags.upstreamDataset !== undefined;
+  if (data && !study.advisor.estimate) throw new UserError(`advise: the ${study.title} cannot estimate its inputs from data (--dataset, --upstream-dataset)`);
   if (source !== undefined && data) {
     throw new UserError('advise: give a preset or config file, or --dataset with --upstream-dataset, not both');
   }
   if (!data) {
     if (source === undefined) {
       const names = study.configs.presets.map((p) => p.name).join(', ');
-      throw new UserError(`advise: give a preset (${names}) or a config file, or --dataset T2.safetensors --upstream-dataset T1.safetensors`);
+      const dataMode = study.advisor.estimate ? ', or --dataset T2.safetensors --upstream-dataset T1.safetensors' : '';
+      throw new UserError(`advise: give a preset (${names}) or a config file${dataMode}`);
     }
     return { config: loadWith(study.configs, source, flags.set), estimated: undefined };
   }
-  if (!study.advisor.estimate) throw new UserError(`advise: the ${study.title} cannot estimate its inputs from data`);
   if (flags.dataset === undefined) throw new UserError('--upstream-dataset needs --dataset (the downstream task’s training set)');
   if (flags.upstreamDataset === undefined) throw new UserError('--dataset needs --upstream-dataset (the upstream task’s training set)');
   // --set may give what data cannot tell (m, steps, η, σ₀, …) but not what is estimated.
@@ -97,12 +110,12 @@ async function resolveConfig(study: AnyStudy & { advisor: StudyAdvisor<unknown> 
     base[k] = v;
   }
   const validBase = validateWith(study.configs, base, 'defaults with --set');
-  return study.advisor.estimate({ downstream: flags.dataset, upstream: flags.upstreamDataset }, validBase);
+  return study.advisor.estimate!({ downstream: flags.dataset, upstream: flags.upstreamDataset }, validBase);
 }
 
 /** `--simulate`: every α > 0 at K paired seeds on the exact engine; the measured gain's mean and 95% t-interval per α. */
 async function simulate(
-  study: AnyStudy & { advisor: StudyAdvisor<unknown> },
+  study: Advised,
   config: Record<string, unknown>,
   alphas: readonly number[],
   seeds: number,
@@ -161,19 +174,25 @@ function formatAdvice(a: AdviceJson, source: string): string {
           ? '   0 (scratch)'
           : ''
         : `   ${pts(x.measuredGain)} [${x.measuredGainInterval ? `${pts(x.measuredGainInterval[0])}, ${pts(x.measuredGainInterval[1])}` : '—'}] points`;
-    lines.push(`  ${String(x.alpha).padEnd(6)}  ${pct(x.predictedTransferError).padStart(24)}   ${`${pts(x.predictedGain)} points`.padStart(14)}${m}`);
+    lines.push(`  ${String(x.alpha).padEnd(6)}  ${pct(x.predictedTransferError ?? NaN).padStart(24)}   ${`${pts(x.predictedGain ?? NaN)} points`.padStart(14)}${m}`);
   }
-  lines.push(`  scratch error (predicted): ${pct(a.predictedScratchError)}`, '');
+  lines.push(`  scratch error (predicted): ${pct(a.predictedScratchError ?? NaN)}`, '');
   lines.push(`  decision: ${a.decision}${a.decision === 'transfer' ? `, α = ${a.recommendedAlpha}` : ''}`);
   lines.push(`  ${a.reason}`);
   return lines.join('\n');
 }
 
 export function registerAdvise(program: Command): void {
-  program
+  const cmd = program
     .command('advise')
-    .description('should the downstream task inherit from the upstream network, and how much? (theory, simulation or data)')
-    .argument('[preset|config.yaml]', 'a preset or a YAML config file (config mode)')
+    .description(
+      `should the downstream task inherit from the upstream network, and how much? (theory, simulation or data)${flagged()
+        .map((s) => `; with --${s.name}, the ${s.title}'s advisor`)
+        .join('')}`,
+    )
+    .argument('[preset|config.yaml]', 'a preset or a YAML config file (config mode)');
+  for (const s of flagged()) cmd.option(`--${s.name}`, `advise on a config of the ${s.title}`);
+  cmd
     .option('--set <key=value>', 'override a config key (repeatable; in data mode only keys the data do not tell)', (v, acc: string[]) => [...acc, v], [])
     .option('--alphas <list>', 'candidate α values: a list 0,0.25,1 or a range 0:0.1:1', '0:0.1:1')
     .option('--simulate', 'also run the exact engine at every α with paired seeds and recommend from the measurements')
@@ -182,10 +201,24 @@ export function registerAdvise(program: Command): void {
     .option('--upstream-dataset <file>', 'data mode: the upstream task’s training set')
     .option('--engine <name>', 'training engine for --simulate')
     .option('--workers <n>', 'worker threads for --simulate (default: all cores; 0 runs in this thread)')
+    .option('--upstream <file>', 'start from this upstream network file instead of training it (studies whose runs can)')
+    .option('--benchmark <dir>', "score the advisor and the baseline scores against the measured gains of the study's benchmark sweep in DIR")
     .option('--json', 'print one JSON object')
     .option('--no-progress', 'never show a progress bar')
     .action(async (source: string | undefined, flags: AdviseFlags) => {
-      const study = advisedStudy();
+      const study = advisedStudy(flags);
+      if (flags.benchmark !== undefined) {
+        if (!study.advisor.benchmark) throw new UserError(`--benchmark: the ${study.title}'s advisor has no benchmark`);
+        if (source !== undefined || flags.simulate || flags.upstream !== undefined) {
+          throw new UserError('--benchmark: give only the sweep directory (no config, --simulate or --upstream)');
+        }
+        const b = await study.advisor.benchmark(flags.benchmark, { progress: flags.progress && !flags.json });
+        writeFileAtomic(`${flags.benchmark}/advisor-benchmark.json`, JSON.stringify(b.json, null, 2) + '\n');
+        writeFileAtomic(`${flags.benchmark}/advisor-benchmark.md`, b.text + '\n');
+        process.stdout.write(flags.json ? JSON.stringify(b.json) + '\n' : b.text + '\n');
+        return;
+      }
+      if (flags.upstream !== undefined && !study.upstreamFile) throw new UserError(`--upstream: the ${study.title} cannot start from a network file`);
       const alphas = parseAlphas(flags.alphas);
       if (flags.seeds !== undefined && !flags.simulate) throw new UserError('--seeds: only with --simulate');
       if ((flags.engine !== undefined || flags.workers !== undefined) && !flags.simulate) {
@@ -196,7 +229,7 @@ export function registerAdvise(program: Command): void {
       if (!study.engines.includes(engine)) throw new UserError(`--engine: unknown engine "${engine}" (allowed: ${study.engines.join(', ')})`);
       if (flags.simulate) parseWorkers(flags.workers);
       const { config, estimated } = await resolveConfig(study, source, flags);
-      const advice: AdviceJson = study.advisor.advise(config, alphas);
+      const advice: AdviceJson = await study.advisor.advise(config, alphas, { upstream: flags.upstream });
       if (flags.simulate) {
         const measured = await simulate(study, config as Record<string, unknown>, alphas, seeds, flags);
         for (const x of advice.alphas) {
@@ -208,30 +241,36 @@ export function registerAdvise(program: Command): void {
         // Recommend from the measurements: the α with the largest mean measured gain, if it is positive.
         let best: (typeof advice.alphas)[number] | undefined;
         for (const x of advice.alphas) if (x.measuredGain !== undefined && (!best || x.measuredGain > best.measuredGain!)) best = x;
-        const theory = advice.decision === 'transfer' ? `the theory alone recommends α = ${advice.recommendedAlpha}` : 'the theory alone recommends training from scratch';
+        const alone = study.theory ? 'the theory alone' : 'the advisor alone';
+        const theory = advice.decision === 'transfer' ? `${alone} recommends α = ${advice.recommendedAlpha}` : `${alone} recommends training from scratch`;
         if (best && best.measuredGain! > 0) {
           const iv = best.measuredGainInterval;
           advice.decision = 'transfer';
           advice.recommendedAlpha = best.alpha;
           advice.reason = `Measured over ${seeds} paired seeds: α = ${best.alpha} gains ${pts(best.measuredGain!)} points${
             iv ? ` (95% interval ${pts(iv[0])} to ${pts(iv[1])}${iv[0] > 0 ? '' : ', not significant'})` : ''
-          }, the best of ${advice.alphas.filter((x) => x.alpha > 0).length} α's; ${theory}. Theory: ${advice.reason}`;
+          }, the best of ${advice.alphas.filter((x) => x.alpha > 0).length} α's; ${theory}. ${study.theory ? 'Theory' : 'Advisor'}: ${advice.reason}`;
         } else {
           advice.decision = 'scratch';
           advice.recommendedAlpha = 0;
-          advice.reason = `Measured over ${seeds} paired seeds: no α gains (best ${best ? `α = ${best.alpha}, ${pts(best.measuredGain!)} points` : '—'}); ${theory}. Theory: ${advice.reason}`;
+          advice.reason = `Measured over ${seeds} paired seeds: no α gains (best ${best ? `α = ${best.alpha}, ${pts(best.measuredGain!)} points` : '—'}); ${theory}. ${study.theory ? 'Theory' : 'Advisor'}: ${advice.reason}`;
         }
       }
       if (estimated) advice.estimated = estimated;
+      // The issue's keys first, in this order; a study's advisor may add its own after them.
+      const { decision, recommendedAlpha, recommendedLayers, predictedScratchError, alphas: candidates, reason, estimated: _, ...extra } = advice;
       const ordered: AdviceJson = {
-        decision: advice.decision,
-        recommendedAlpha: advice.recommendedAlpha,
-        predictedScratchError: advice.predictedScratchError,
-        alphas: advice.alphas,
-        reason: advice.reason,
+        decision,
+        recommendedAlpha,
+        ...(recommendedLayers !== undefined ? { recommendedLayers } : {}),
+        ...(predictedScratchError !== undefined ? { predictedScratchError } : {}),
+        alphas: candidates,
+        reason,
         ...(estimated ? { estimated } : {}),
+        ...extra,
       };
       const where = source ?? `--dataset ${flags.dataset} --upstream-dataset ${flags.upstreamDataset}`;
-      process.stdout.write(flags.json ? JSON.stringify(ordered) + '\n' : formatAdvice(ordered, where) + '\n');
+      const format = study.advisor.format ?? formatAdvice;
+      process.stdout.write(flags.json ? JSON.stringify(ordered) + '\n' : format(ordered, where) + '\n');
     });
 }

@@ -3,6 +3,7 @@ import type { Reproduction } from '../study/reproduction.js';
 import { phases, type ResourceEstimate, type Study } from '../study/types.js';
 import { realConfigs, upstreamCacheKey, type RealConfig } from './config.js';
 import { formatRealSummary } from './format.js';
+import { formatRealAdvice } from './advice-format.js';
 import type { CurvePoint, RealNetworks, RealResult, RealRun, RealRunOptions } from './types.js';
 
 /** Axis labels of the real-data study's keys (its sample counts are per class). */
@@ -82,6 +83,8 @@ const runModule = './run.js';
 const estimateModule = './estimate.js';
 const weightsModule = './weights.js';
 const reproductionModule = './reproduction.js';
+const adviseModule = './advise.js';
+const benchmarkModule = './advise-benchmark.js';
 
 /** The real-image study (docs/real-data.md): CNNs of the project's own engine on MNIST and Fashion-MNIST. */
 export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
@@ -137,6 +140,18 @@ export const realStudy: Study<RealConfig, RealResult, CurvePoint> = {
     return saveRealNetworks(dir, run.artifacts as RealNetworks, run.result.config);
   },
   reuseKey: upstreamCacheKey,
+  advisor: {
+    async advise(config, alphas, opts) {
+      const { adviseReal } = (await import(/* @vite-ignore */ adviseModule)) as typeof import('./advise.js');
+      return adviseReal(config, alphas, { upstream: opts?.upstream });
+    },
+    measuredGain: (r) => r.gain,
+    format: formatRealAdvice,
+    async benchmark(dir, opts) {
+      const { realAdvisorBenchmark } = (await import(/* @vite-ignore */ benchmarkModule)) as typeof import('./advise-benchmark.js');
+      return realAdvisorBenchmark(dir, opts);
+    },
+  },
   async reproduction() {
     return ((await import(/* @vite-ignore */ reproductionModule)) as typeof import('./reproduction.js')).realReproduction as Reproduction;
   },

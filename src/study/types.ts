@@ -168,8 +168,9 @@ export interface ResourceEstimate {
 /** One candidate α of an advice: the prediction, and the measurement when `advise --simulate` made one. */
 export interface AlphaAdviceJson {
   alpha: number;
-  predictedGain: number;
-  predictedTransferError: number;
+  /** a theory's predicted gain and transfer error (an advisor without a theory of the error leaves them out) */
+  predictedGain?: number;
+  predictedTransferError?: number;
   measuredGain?: number;
   measuredGainInterval?: [number, number];
 }
@@ -179,16 +180,40 @@ export interface AdviceJson {
   decision: 'transfer' | 'scratch';
   /** 0 when the decision is scratch */
   recommendedAlpha: number;
-  predictedScratchError: number;
+  /** the number of layers to inherit whole, when the config inherits whole layers */
+  recommendedLayers?: number;
+  predictedScratchError?: number;
   alphas: AlphaAdviceJson[];
   reason: string;
   estimated?: Record<string, number>;
 }
 
+/** Options of an advice besides the config and the candidate α's. */
+export interface AdviseOptions {
+  /** start from this upstream network file instead of training it (studies with `upstreamFile`) */
+  upstream?: string;
+}
+
+/** What a study's advisor benchmark prints: a readable report and the JSON. */
+export interface AdvisorBenchmark {
+  text: string;
+  json: unknown;
+}
+
 /** How a study answers `paratransfer advise`: its theory's advice, the gain a run measured, and estimates from data. */
 export interface StudyAdvisor<C, R extends StudyResult<C> = StudyResult<C>> {
-  /** the advice of the study's theory alone for candidate α's (fast: no training) */
-  advise(config: C, alphas: readonly number[]): AdviceJson;
+  /**
+   * the advice for candidate α's from the config alone, without downstream training (a theory: under a second; an
+   * advisor that must train or read the upstream network: asynchronously)
+   */
+  advise(config: C, alphas: readonly number[], opts?: AdviseOptions): AdviceJson | Promise<AdviceJson>;
+  /** the advice as readable text (default: the theory's table of predicted errors) */
+  format?(advice: AdviceJson, source: string): string;
+  /**
+   * `advise --<study> --benchmark DIR`: the advisor and the baselines it competes with, scored against the measured
+   * gains of a sweep in DIR (the study's benchmark spec)
+   */
+  benchmark?(dir: string, opts: { progress: boolean }): Promise<AdvisorBenchmark>;
   /** the gain a run measured, as the advice compares it (> 0: transfer helped) */
   measuredGain(result: R): number;
   /** data mode: the theory's inputs estimated from the two tasks' training sets (files in the study's `save` layout) */

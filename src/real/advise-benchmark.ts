@@ -1,0 +1,274 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { expandJobs, planOf } from '../sweep/grid.js';
+import { tInterval } from '../sweep/stats.js';
+import { SweepStore } from '../sweep/store.js';
+import type { AdvisorBenchmark } from '../study/types.js';
+import { UserError } from '../util/errors.js';
+import { adviseReal, ADVISOR_THRESHOLD, ADVISOR_VERSION, type RealAdvice } from './advise.js';
+import type { RealConfig } from './config.js';
+import { realStudy } from './study.js';
+
+/**
+ * The advisor's benchmark (docs/advisor.md, "Benchmark"): the measured gains of a real-data sweep over upstream
+ * configs × α with paired seeds (examples/real-advise-benchmark.yaml) against the advisor's statistic and each
+ * transferability score used as a predictor. Upstream configs alternate between a calibration half (1st, 3rd, …
+ * in the sweep's order), where each predictor's threshold is chosen, and a reporting half, where it is scored.
+ */
+
+/** One (upstream config, α) case: the measured gain over the paired seeds. */
+export interface BenchmarkCase {
+  group: number;
+  alpha: number;
+  seeds: number;
+  gain: number;
+  lo: number;
+  hi: number;
+  /** the interval excludes 0 */
+  decisive: boolean;
+}
+
+/** A predictor: a value per case (higher: transfer more favourable) and the α it recommends when it says transfer. */
+interface Predictor {
+  name: string;
+  /** the value for a case */
+  value: (a: RealAdvice, alpha: number) => number | null;
+  /** the α it recommends when above its threshold (null: the largest candidate α) */
+  alpha: (a: RealAdvice, alphas: number[]) => number;
+}
+
+const penultimate = (a: RealAdvice) => a.scores.layers[a.scores.layers.length - 1];
+const largest = (_: RealAdvice, alphas: number[]) => Math.max(...alphas);
+const statisticAt = (a: RealAdvice, alpha: number) => a.alphas.find((x) => x.alpha === alpha)?.statistic ?? null;
+const bestAlpha = (a: RealAdvice, alphas: number[]) => {
+  let best = alphas[0];
+  for (const x of alphas) if ((statisticAt(a, x) ?? -Infinity) > (statisticAt(a, best) ?? -Infinity)) best = x;
+  return best;
+};
+
+const predictors: Predictor[] = [
+  { name: 'advisor Δ', value: statisticAt, alpha: bestAlpha },
+  { name: 'LogME', value: (a) => penultimate(a).logme, alpha: largest },
+  { name: 'H-score', value: (a) => penultimate(a).hscore, alpha: largest },
+  { name: 'TransRate', value: (a) => penultimate(a).transrate, alpha: largest },
+  { name: 'k-NN', value: (a) => penultimate(a).knn, alpha: largest },
+  { name: 'LEEP', value: (a) => a.scores.leep, alpha: largest },
+  { name: 'NCE', value: (a) => a.scores.nce, alpha: largest },
+];
+
+/**
+ * The threshold of best sign accuracy on decisive cases: midpoints between sorted values and both ends; ties broken
+ * towards the middle of the tied thresholds (deterministic).
+ */
+export function chooseThreshold(points: { value: number; positive: boolean }[]): number {
+  const values = [...new Set(points.map((p) => p.value))].sort((a, b) => a - b);
+  if (!values.length) return 0;
+  const candidates = [values[0] - 1, ...values.slice(1).map((v, i) => (v + values[i]) / 2), values[values.length - 1] + 1];
+  const correct = (t: number) => points.filter((p) => p.value > t === p.positive).length;
+  const scores = candidates.map(correct);
+  const top = Math.max(...scores);
+  const tied = candidates.filter((_, i) => scores[i] === top);
+  return tied[Math.floor((tied.length - 1) / 2)];
+}
+
+/** Kendall's τ-b of two equal-length lists (ties in either count as neither concordant nor discordant). */
+export function kendallTau(x: readonly number[], y: readonly number[]): number {
+  let c = 0;
+  let d = 0;
+  let tx = 0;
+  let ty = 0;
+  for (let i = 0; i < x.length; i++) {
+    for (let j = i + 1; j < x.length; j++) {
+      const a = Math.sign(x[i] - x[j]);
+      const b = Math.sign(y[i] - y[j]);
+      if (a === 0 && b === 0) continue;
+      if (a === 0) tx++;
+      else if (b === 0) ty++;
+      else if (a === b) c++;
+      else d++;
+    }
+  }
+  const den = Math.sqrt((c + d + tx) * (c + d + ty));
+  return den > 0 ? (c - d) / den : 0;
+}
+
+interface Group {
+  index: number;
+  config: RealConfig;
+  cases: BenchmarkCase[];
+  advice?: RealAdvice;
+}
+
+/** What distinguishes an upstream config (and downstream task) of the benchmark: every key but α and the seed. */
+const groupKey = (c: RealConfig) => JSON.stringify({ ...c, alpha: null, seed: null });
+
+/** The cases of a benchmark sweep, grouped by upstream config in the sweep's order. */
+export function benchmarkGroups(dir: string): Group[] {
+  if (!existsSync(dir)) throw new UserError(`--benchmark: no such directory: ${dir}`);
+  const store = SweepStore.read(dir);
+  try {
+    const plan = planOf<RealConfig>(realStudy, store.plan(), `--benchmark ${dir}`);
+    const { jobs } = expandJobs(plan);
+    const pointOf = new Map(jobs.map((j) => [j.id, j]));
+    const gains = new Map<string, { config: RealConfig; point: number; gains: number[] }>();
+    for (const r of store.runs()) {
+      const job = pointOf.get(r.id);
+      if (!job) continue;
+      const key = JSON.stringify({ ...job.config, seed: null });
+      const entry = gains.get(key) ?? { config: job.config, point: job.point, gains: [] };
+      entry.gains.push(realStudy.advisor!.measuredGain(JSON.parse(r.result)));
+      entry.point = Math.min(entry.point, job.point);
+      gains.set(key, entry);
+    }
+    if (!gains.size) throw new UserError(`--benchmark ${dir}: the sweep has no finished runs yet`);
+    // Each upstream config's number comes from the plan (the sweep's order), not from which runs have finished.
+    const indexOf = new Map<string, number>();
+    for (const j of [...jobs].sort((a, b) => a.point - b.point)) if (!indexOf.has(groupKey(j.config))) indexOf.set(groupKey(j.config), indexOf.size);
+    const groups = new Map<string, Group>();
+    for (const e of [...gains.values()].sort((a, b) => a.point - b.point)) {
+      const key = groupKey(e.config);
+      const g = groups.get(key) ?? { index: indexOf.get(key)!, config: { ...e.config, seed: plan.seeds[0] }, cases: [] };
+      const iv = tInterval(e.gains);
+      const lo = iv.lo ?? NaN;
+      const hi = iv.hi ?? NaN;
+      g.cases.push({ group: g.index, alpha: e.config.alpha, seeds: e.gains.length, gain: iv.mean!, lo, hi, decisive: lo > 0 || hi < 0 });
+      groups.set(key, g);
+    }
+    return [...groups.values()].sort((a, b) => a.index - b.index);
+  } finally {
+    store.close();
+  }
+}
+
+/** The advice for each group at the sweep's first seed, cached in DIR/advisor/ (resumable). */
+function adviseGroups(dir: string, groups: Group[], progress: boolean): void {
+  const cache = join(dir, 'advisor');
+  mkdirSync(cache, { recursive: true });
+  groups.forEach((g, i) => {
+    const alphas = [...new Set(g.cases.map((c) => c.alpha))].sort((a, b) => a - b);
+    const file = join(cache, createHash('sha256').update(JSON.stringify({ v: ADVISOR_VERSION, c: g.config, alphas })).digest('hex').slice(0, 16) + '.json');
+    if (existsSync(file)) {
+      g.advice = JSON.parse(readFileSync(file, 'utf8')) as RealAdvice;
+      return;
+    }
+    if (progress) process.stderr.write(`paratransfer: advise: upstream config ${i + 1}/${groups.length}\n`);
+    g.advice = adviseReal(g.config, alphas, { threshold: ADVISOR_THRESHOLD });
+    writeFileAtomic(file, JSON.stringify(g.advice) + '\n');
+  });
+}
+
+export interface PredictorResult {
+  name: string;
+  threshold: number;
+  /** sign accuracy on the reporting half's decisive cases (and their count), and on the calibration half's */
+  signAccuracy: number | null;
+  decisive: number;
+  calibrationAccuracy: number | null;
+  /** Kendall τ-b of the value with the mean measured gain: reporting half, all cases */
+  kendallReporting: number;
+  kendallAll: number;
+  /** mean regret (points of accuracy) of the recommended α over the reporting half's configs, α = 0 included */
+  regret: number;
+}
+
+/** Score every predictor on the groups (advice present). */
+export function scorePredictors(groups: Group[]): { results: PredictorResult[]; reference: Record<string, number> } {
+  const half = (g: Group) => (g.index % 2 === 0 ? 'calibration' : 'reporting');
+  const rows = groups.flatMap((g) => g.cases.map((c) => ({ g, c })));
+  const gainOf = (g: Group, alpha: number) => (alpha === 0 ? 0 : g.cases.find((c) => c.alpha === alpha)!.gain);
+  const regretOf = (g: Group, alpha: number) => Math.max(0, ...g.cases.map((c) => c.gain)) - gainOf(g, alpha);
+  const reporting = groups.filter((g) => half(g) === 'reporting');
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : NaN);
+  const results = predictors.map((p) => {
+    const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, r.c.alpha) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
+    const decisive = (h: string) => valued.filter((r) => r.c.decisive && half(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
+    const threshold = chooseThreshold(decisive('calibration'));
+    const accuracy = (pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > threshold === q.positive).length / pts.length : null);
+    const rep = valued.filter((r) => half(r.g) === 'reporting');
+    const regret = mean(
+      reporting.map((g) => {
+        const alphas = g.cases.map((c) => c.alpha);
+        const top = alphas.reduce((best, a) => Math.max(best, p.value(g.advice!, a) ?? -Infinity), -Infinity);
+        return regretOf(g, top > threshold ? p.alpha(g.advice!, alphas) : 0);
+      }),
+    );
+    return {
+      name: p.name,
+      threshold,
+      signAccuracy: accuracy(decisive('reporting')),
+      decisive: decisive('reporting').length,
+      calibrationAccuracy: accuracy(decisive('calibration')),
+      kendallReporting: kendallTau(rep.map((r) => r.value), rep.map((r) => r.c.gain)),
+      kendallAll: kendallTau(valued.map((r) => r.value), valued.map((r) => r.c.gain)),
+      regret,
+    };
+  });
+  const reference = {
+    'always transfer (largest α)': mean(reporting.map((g) => regretOf(g, Math.max(...g.cases.map((c) => c.alpha))))),
+    'always scratch': mean(reporting.map((g) => regretOf(g, 0))),
+    'majority sign on decisive reporting cases': (() => {
+      const d = rows.filter((r) => r.c.decisive && half(r.g) === 'reporting');
+      const pos = d.filter((r) => r.c.gain > 0).length;
+      return d.length ? Math.max(pos, d.length - pos) / d.length : NaN;
+    })(),
+  };
+  return { results, reference };
+}
+
+const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const pts = (x: number) => `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed(1)}`;
+
+function describe(c: RealConfig): string {
+  const cls = c.upstreamClasses.length === 10 ? 'all' : `${c.upstreamClasses[0]}–${c.upstreamClasses[c.upstreamClasses.length - 1]}`;
+  const parts = [`${c.upstreamData} ${cls}`, `N₁ ${c.n1}/class`];
+  if (c.labelNoise1) parts.push(`p₁ ${c.labelNoise1}`);
+  if (c.pixelNoise1) parts.push(`σ₁ ${c.pixelNoise1}`);
+  return parts.join(', ');
+}
+
+/** `paratransfer advise --real --benchmark DIR`. */
+export async function realAdvisorBenchmark(dir: string, opts: { progress: boolean }): Promise<AdvisorBenchmark> {
+  const groups = benchmarkGroups(dir);
+  adviseGroups(dir, groups, opts.progress);
+  const { results, reference } = scorePredictors(groups);
+  const cases = groups.flatMap((g) => g.cases);
+  const lines = [
+    `# Advisor benchmark: ${dir}`,
+    '',
+    `${groups.length} upstream configs × α = ${[...new Set(cases.map((c) => c.alpha))].join(', ')}: ${cases.length} cases, ` +
+      `${Math.min(...cases.map((c) => c.seeds))}–${Math.max(...cases.map((c) => c.seeds))} paired seeds each; ` +
+      `${cases.filter((c) => c.decisive && c.gain > 0).length} decisive positive, ${cases.filter((c) => c.decisive && c.gain < 0).length} decisive negative, ` +
+      `${cases.filter((c) => !c.decisive).length} not decisive (95% t-interval contains 0).`,
+    'Thresholds are chosen on the calibration half (configs 1, 3, 5, …) and scored on the reporting half (2, 4, 6, …).',
+    '',
+    '| predictor | threshold | sign accuracy, reporting (decisive cases) | sign accuracy, calibration | Kendall τ, reporting | Kendall τ, all | mean regret, reporting (points) |',
+    '|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${Number(r.threshold.toPrecision(4))} | ${f(r.signAccuracy, 2)} (${r.decisive}) | ${f(r.calibrationAccuracy, 2)} | ${f(r.kendallReporting, 2)} | ${f(r.kendallAll, 2)} | ${(100 * r.regret).toFixed(2)} |`,
+    ),
+    '',
+    `Reference: always transfer at the largest α, mean regret ${(100 * reference['always transfer (largest α)']).toFixed(2)} points; ` +
+      `always scratch ${(100 * reference['always scratch']).toFixed(2)} points; the majority sign is right on ${f(reference['majority sign on decisive reporting cases'], 2)} of the decisive reporting cases.`,
+    '',
+    '| # | half | upstream | α | gain [95% interval], points | Δ | LogME | k-NN | LEEP |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...groups.flatMap((g) =>
+      g.cases.map(
+        (c) =>
+          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(statisticAt(g.advice!, c.alpha), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
+      ),
+    ),
+  ];
+  return {
+    text: lines.join('\n'),
+    json: {
+      dir,
+      predictors: results,
+      reference,
+      groups: groups.map((g) => ({ index: g.index + 1, half: g.index % 2 === 0 ? 'calibration' : 'reporting', upstream: describe(g.config), cases: g.cases, advice: g.advice })),
+    },
+  };
+}
