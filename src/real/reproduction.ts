@@ -255,7 +255,7 @@ export interface ClaimRow {
 
 const byName = (sweeps: Done[], name: string) => sweeps.find((s) => s.sweep.name === name && s.records.length);
 
-/** The claims of issue 12, each with its paired interval and verdict (sweeps that did not run are left out). */
+/** The claims of the real-image study, each with its paired interval and verdict (sweeps that did not run are left out). */
 export function realClaims(sweeps: Done[]): ClaimRow[] {
   const out: ClaimRow[] = [];
   const presets = byName(sweeps, 'presets');
