@@ -255,6 +255,9 @@ export interface ClaimRow {
 
 const byName = (sweeps: Done[], name: string) => sweeps.find((s) => s.sweep.name === name && s.records.length);
 
+/** The distinct values a key takes among a sweep's runs, ascending. */
+const sortedValues = (d: Done, key: RealKey): number[] => [...new Set(records(d).map((r) => r.config[key] as number))].sort((a, b) => a - b);
+
 /** The claims of the real-image study, each with its paired interval and verdict (sweeps that did not run are left out). */
 export function realClaims(sweeps: Done[]): ClaimRow[] {
   const out: ClaimRow[] = [];
@@ -279,7 +282,7 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
   const trend = (sweep: string, key: RealKey, claim: string, sign: 1 | -1, what: string) => {
     const d = byName(sweeps, sweep);
     if (!d) return;
-    const values = [...new Set(records(d).map((r) => r.config[key] as number))].sort((a, b) => a - b);
+    const values = sortedValues(d, key);
     const lo = values[0];
     const hi = values[values.length - 1];
     const iv = paired(gains(d, (c) => c[key] === lo), gains(d, (c) => c[key] === hi));
@@ -288,7 +291,7 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
   const crossing = (sweep: string, key: RealKey, claim: string, what: string) => {
     const d = byName(sweeps, sweep);
     if (!d) return;
-    const values = [...new Set(records(d).map((r) => r.config[key] as number))].sort((a, b) => a - b);
+    const values = sortedValues(d, key);
     const first = intervalOf(gains(d, (c) => c[key] === values[0]));
     const last = intervalOf(gains(d, (c) => c[key] === values[values.length - 1]));
     const crosses = verdictOf(first, 1) === 'established' && verdictOf(last, -1) === 'established';
@@ -312,8 +315,7 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
       [arms.positive, 1],
       [arms.negative, -1],
     ] as const) {
-      const values = [...new Set(records(alpha).map((r) => r.config.alpha))].filter((a) => a > 0).sort((a, b) => a - b);
-      const lo = values[0];
+      const lo = sortedValues(alpha, 'alpha').filter((a) => a > 0)[0];
       const iv = paired(
         gains(alpha, (c) => armOf(c) === name && c.alpha === lo),
         gains(alpha, (c) => armOf(c) === name && c.alpha === 1),
@@ -330,7 +332,7 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
   trend('n2', 'n2', 'gain shrinks as N₂ grows', -1, 'N₂');
   const lvr = byName(sweeps, 'layers-vs-random');
   if (lvr) {
-    const ks = [...new Set(records(lvr).map((r) => r.config.inheritLayers))].sort((a, b) => a - b);
+    const ks = sortedValues(lvr, 'inheritLayers');
     for (const k of ks) {
       const layers = gains(lvr, (c) => c.inheritance === 'layers' && c.inheritLayers === k);
       const random = gains(lvr, (c) => c.inheritance === 'random' && c.inheritLayers === k);
