@@ -218,6 +218,21 @@ export function scoreTheory(theory: CheckedTheory, points: readonly MeasuredPoin
   };
 }
 
+/** Scores already computed, per records array and theory: a reproduction's calibration figures and its report read the same ones. */
+const scored = new WeakMap<readonly SyntheticRecord[], Map<CheckedTheory, TheoryScore>>();
+
+/** Each theory scored on a sweep's records, once per records array. */
+export function scoresOn(records: readonly SyntheticRecord[], theories: readonly CheckedTheory[]): TheoryScore[] {
+  let done = scored.get(records);
+  if (!done) scored.set(records, (done = new Map()));
+  let points: MeasuredPoint[] | undefined;
+  return theories.map((t) => {
+    let score = done.get(t);
+    if (!score) done.set(t, (score = scoreTheory(t, (points ??= measuredPoints(records)))));
+    return score;
+  });
+}
+
 /** The α grid of the advisor evaluation (every held-out configuration is run at each). */
 export const advisorAlphas: readonly number[] = [0, 0.25, 0.5, 0.75, 1];
 
@@ -307,10 +322,10 @@ export function heldoutCheck(
   const holdPoints = measuredPoints(holdout);
   const curves = alphaCurves(holdPoints);
   return {
-    fit: { points: fitPoints.length, scores: theories.map((t) => scoreTheory(t, fitPoints)) },
+    fit: { points: fitPoints.length, scores: scoresOn(fit, theories) },
     holdout: {
       points: holdPoints.length,
-      scores: theories.map((t) => scoreTheory(t, holdPoints)),
+      scores: scoresOn(holdout, theories),
       regret: advisorRegret(curves, theories.filter((t) => t !== gammaTheory && t !== currentTheory)),
       curves: curves.length,
     },

@@ -55,7 +55,8 @@ export interface ReportInput {
   sections: SweepSection[];
   agreement: Agreement | null;
   /** the held-out check of the theory and its calibration figures, when the theory sweeps ran */
-  heldout?: { check: HeldoutCheck; figures: FigureFiles[] };
+  /** the held-out check of the theory (its calibration figures are in the two theory sweeps' sections) */
+  heldout?: HeldoutCheck;
   bayesTolerance: number;
   failures: number;
 }
@@ -68,9 +69,8 @@ function fewSeedsHtml(aggs: Table[]): string {
 of the spread and are very wide.`;
 }
 
-/** The held-out check: old vs current theory on the fit and held-out sets, calibration, the advisor's regret. */
-function heldoutHtml(h: { check: HeldoutCheck; figures: FigureFiles[] }): string {
-  const c = h.check;
+/** The held-out check: old vs current theory on the fit and held-out sets, the advisor's regret. */
+function heldoutHtml(c: HeldoutCheck): string {
   const rate = (k: number, n: number) => (n ? `${((100 * k) / n).toFixed(1)}% (${k}/${n})` : '—');
   const scores = (title: string, set: HeldoutCheck['fit'] | HeldoutCheck['holdout']) => `<h3>${esc(title)} (${set.points} configuration × α points)</h3>
 <table><thead><tr><th>theory</th><th>sign agreement, |Δ| &gt; 0.01</th><th>Spearman(predicted Δ, Δ)</th><th>MAE scratch error</th><th>MAE transfer error</th></tr></thead><tbody>${set.scores
@@ -91,7 +91,7 @@ ${disjoint}
 ${scores('Held-out set', c.holdout)}
 ${scores('Fit set', c.fit)}
 ${regret}
-${h.figures.map(figureHtml).join('\n')}`;
+<p>The calibration figures, predicted against measured error, are in the sections of the two theory sweeps.</p>`;
 }
 
 function figureHtml(f: FigureFiles): string {

@@ -5,7 +5,7 @@ import type { FigureSpec, NamedSweep as StudySweep, ReproducedSweep, Reproductio
 import { canonicalKey, column, fitThreshold, type Predictor, type RunRecord } from '../sweep/export.js';
 import type { SweepSpec } from '../sweep/spec.js';
 import { dynamics, measureVsFactor, phaseDiagram } from './figures.js';
-import { calibrationFigure, currentTheory, gammaTheory, heldoutCheck, measuredPoints, scoreTheory } from './heldout.js';
+import { calibrationFigure, currentTheory, gammaTheory, heldoutCheck, scoresOn } from './heldout.js';
 import { reportHtml, type Agreement, type SweepSection } from './html.js';
 
 /** What to draw from one sweep. */
@@ -251,7 +251,7 @@ function figureFor(plan: FigurePlan, done: ReproducedSweep<FigurePlan>, predicto
   const base = done.plan.base as ExperimentConfig;
   if (plan.kind === 'calibration') {
     const title = `Calibration on ${sweep.name === 'theory-fit' ? 'the fit set' : 'the held-out set'}: predicted vs measured clean error`;
-    const scores = [gammaTheory, currentTheory].map((t) => scoreTheory(t, measuredPoints(records)));
+    const scores = scoresOn(records, [gammaTheory, currentTheory]);
     return {
       name: `calibration-${sweep.name === 'theory-fit' ? 'fit' : 'holdout'}`,
       title,
@@ -374,7 +374,7 @@ export const paperReproduction: Reproduction<FigurePlan> = {
     // The held-out check: the theory scored on configurations and seeds it was not designed on (docs/theory.md §9).
     const named = (name: string) => (r.sweeps.find((s) => s.sweep.name === name)?.records ?? []) as SyntheticRecord[];
     const [fit, holdout] = [named('theory-fit'), named('theory-holdout')];
-    const heldout = fit.length && holdout.length ? { check: heldoutCheck(fit, holdout), figures: [] } : undefined;
+    const heldout = fit.length && holdout.length ? heldoutCheck(fit, holdout) : undefined;
     const html = reportHtml({
       mode: r.mode,
       version: r.version,
@@ -387,7 +387,7 @@ export const paperReproduction: Reproduction<FigurePlan> = {
       failures: r.failures,
     });
     const a = agreement;
-    const h = heldout?.check.holdout.scores.at(-1);
+    const h = heldout?.holdout.scores.at(-1);
     const summary = [
       a ? `theory agreement ${a.points ? ((100 * a.agree) / a.points).toFixed(1) : '—'}% of ${a.points} points` : '',
       h ? `held out: sign ${h.decisive ? ((100 * h.signAgree) / h.decisive).toFixed(1) : '—'}% of ${h.decisive} decisive points, Spearman ${h.spearmanGain.toFixed(3)}` : '',

@@ -134,11 +134,45 @@ describe('the reproduce report', () => {
     const { reportHtml } = await import('../../src/report/html.js');
     const recs = (seed: number, u: number) => [0, 0.25, 0.5, 0.75, 1].map((alpha) => record({ alpha, uNorm: u }, seed, 0.2, alpha ? 0.15 : 0.2));
     const check = heldoutCheck([...recs(0, 1), ...recs(1, 1)], [...recs(100, 2)]);
-    const html = reportHtml({ mode: 'quick', version: 't', engine: 'auto', seconds: 1, sections: [], agreement: null, heldout: { check, figures: [] }, bayesTolerance: 0.01, failures: 0 });
+    const html = reportHtml({ mode: 'quick', version: 't', engine: 'auto', seconds: 1, sections: [], agreement: null, heldout: check, bayesTolerance: 0.01, failures: 0 });
     expect(html).toContain('<h2 id="heldout">Held-out check of the theory</h2>');
     expect(html).toContain('The two sets share no configuration and no seed.');
     expect(html).toMatch(/<td>Γ theory \(old\)<\/td>/);
     expect(html).toMatch(/<td>reduced dynamics \(current\)<\/td>/);
     expect(html).toMatch(/<td>never transfer \(α = 0\)<\/td><td>0\.050<\/td><td>0\.0%<\/td>/);
+  });
+});
+
+describe('the paper reproduction’s held-out check', () => {
+  it('scores each theory sweep once: its calibration figure and the report read the same scores', async () => {
+    const { currentTheory, gammaTheory, scoresOn } = await import('../../src/report/heldout.js');
+    const { paperReproduction, theorySweeps } = await import('../../src/report/paper.js');
+    const recs = (seed: number, u: number) => [0, 0.25, 0.5, 0.75, 1].map((alpha) => record({ alpha, uNorm: u }, seed, 0.2, alpha ? 0.15 : 0.2));
+    const [fitSweep, holdSweep] = theorySweeps('quick');
+    const done = (sweep: typeof fitSweep, records: SyntheticRecord[]) =>
+      ({ sweep, plan: { base: defaultConfig }, records, agg: { columns: [], rows: [] } }) as unknown as Parameters<typeof paperReproduction.figures>[0];
+    const fit = done(fitSweep, [...recs(0, 1), ...recs(1, 1)]);
+    const hold = done(holdSweep, recs(100, 2));
+    const figures = [fit, hold].flatMap((d) => paperReproduction.figures(d, undefined));
+    expect(figures.map((f) => f.name)).toEqual(['calibration-fit', 'calibration-holdout']);
+    const first = scoresOn(hold.records as SyntheticRecord[], [gammaTheory, currentTheory]);
+    expect(scoresOn(hold.records as SyntheticRecord[], [gammaTheory, currentTheory])).toEqual(first);
+    for (const [i, s] of scoresOn(hold.records as SyntheticRecord[], [gammaTheory, currentTheory]).entries()) expect(s).toBe(first[i]);
+    const { html, summary } = paperReproduction.report({
+      mode: 'quick',
+      version: 't',
+      engine: 'auto',
+      seconds: 1,
+      sections: [],
+      sweeps: [fit, hold],
+      predictor: undefined,
+      customPredictor: false,
+      bayesTolerance: 0.01,
+      failures: 0,
+    });
+    expect(html).toContain('<h2 id="heldout">Held-out check of the theory</h2>');
+    expect(html).toMatch(/<td>reduced dynamics \(current\)<\/td>/);
+    // every made-up held-out gain is the same, so its rank correlation is undefined
+    expect(summary).toBe('held out: sign 100.0% of 4 decisive points, Spearman NaN');
   });
 });
