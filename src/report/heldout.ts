@@ -3,7 +3,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import type { ExperimentResult, PhaseResult } from '../experiment/run.js';
 import { canonicalConfig } from '../sweep/grid.js';
 import type { RunRecord } from '../sweep/export.js';
-import { toCsv } from '../sweep/export.js';
+import { groupBySeeds, toCsv } from '../sweep/export.js';
 import { recommendedAlpha } from '../theory/advise.js';
 import { gammaConstants, predictGamma } from '../theory/gamma.js';
 import { predict } from '../theory/index.js';
@@ -34,14 +34,7 @@ export const measuredError = (p: PhaseResult): number => (typeof p.populationTes
 
 /** Records grouped by configuration (seed aside), in first-seen order, with mean errors over seeds. */
 export function measuredPoints(records: readonly SyntheticRecord[]): MeasuredPoint[] {
-  const groups = new Map<string, SyntheticRecord[]>();
-  for (const r of records) {
-    const key = canonicalConfig({ ...r.config, seed: 0 });
-    const g = groups.get(key);
-    if (g) g.push(r);
-    else groups.set(key, [r]);
-  }
-  return [...groups.values()].map((g) => {
+  return [...groupBySeeds(records).values()].map((g) => {
     const mean = (f: (r: SyntheticRecord) => number) => g.reduce((t, r) => t + f(r), 0) / g.length;
     const scratch = mean((r) => measuredError(r.result.scratch));
     const transfer = mean((r) => measuredError(r.result.transfer));

@@ -128,6 +128,18 @@ export function runTable(study: AnyStudy, records: readonly RunRecord[], opts: T
   return { columns, rows };
 }
 
+/** Runs grouped by configuration, the seed set aside (one group per grid point), in first-seen order. */
+export function groupBySeeds<R extends { config: StudyConfig }>(records: readonly R[]): Map<string, R[]> {
+  const groups = new Map<string, R[]>();
+  for (const r of records) {
+    const key = canonicalConfig({ ...r.config, seed: 0 });
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  return groups;
+}
+
 /**
  * One row per grid point: config values, the number of seeds, mean / lo / hi (95%) of every numeric measure — errors
  * and accuracies with intervals inside [0, 1] (`fractionInterval`), everything else Student t — the fraction of seeds
@@ -137,13 +149,7 @@ export function runTable(study: AnyStudy, records: readonly RunRecord[], opts: T
 export function aggregateTable(study: AnyStudy, records: readonly RunRecord[], opts: TableOptions = {}): Table {
   const tol = opts.bayesTolerance ?? 0.01;
   const predictor = predictorOf(study, opts);
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of records) {
-    const key = canonicalConfig({ ...r.config, seed: 0 });
-    const g = groups.get(key);
-    if (g) g.push(r);
-    else groups.set(key, [r]);
-  }
+  const groups = groupBySeeds(records);
   const measures = flatten(records.map((r) => study.measures(r.result)));
   const numeric = measures.columns.filter((_, c) => measures.rows.some((row) => typeof row[c] === 'number'));
   const colIndex = new Map(measures.columns.map((c, i) => [c, i]));

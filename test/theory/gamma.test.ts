@@ -32,7 +32,7 @@ describe('the Γ theory, the baseline of theory-check (docs/theory.md §10)', ()
     expect(p.regime).toBe('positive');
   });
 
-  it('predicts the SPEC §6 regimes and their error ranges', () => {
+  it('predicts the regimes of the presets and their error ranges (docs/model.md#presets)', () => {
     const pos = predict(preset('positive-transfer'));
     expect(pos.predictedScratchError).toBeGreaterThan(0.12);
     expect(pos.predictedScratchError).toBeLessThan(0.17);
