@@ -255,6 +255,12 @@ export interface ClaimRow {
 
 const byName = (sweeps: Done[], name: string) => sweeps.find((s) => s.sweep.name === name && s.records.length);
 
+/** Each arm with the sign of the gain it claims. */
+const signedArms = [
+  [arms.positive, 1],
+  [arms.negative, -1],
+] as const;
+
 /** The distinct values a key takes among a sweep's runs, ascending. */
 const sortedValues = (d: Done, key: RealKey): number[] => [...new Set(records(d).map((r) => r.config[key] as number))].sort((a, b) => a - b);
 
@@ -263,10 +269,7 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
   const out: ClaimRow[] = [];
   const presets = byName(sweeps, 'presets');
   if (presets) {
-    for (const [name, sign] of [
-      [arms.positive, 1],
-      [arms.negative, -1],
-    ] as const) {
+    for (const [name, sign] of signedArms) {
       const iv = intervalOf(gains(presets, (c) => armOf(c) === name));
       const v = verdictOf(iv, sign);
       const big = iv.mean !== null && sign * iv.mean >= 0.02;
@@ -311,11 +314,8 @@ export function realClaims(sweeps: Done[]): ClaimRow[] {
   crossing('label-noise', 'labelNoise1', '… and crosses zero', 'p₁');
   const alpha = byName(sweeps, 'alpha');
   if (alpha) {
-    for (const [name, sign] of [
-      [arms.positive, 1],
-      [arms.negative, -1],
-    ] as const) {
-      const lo = sortedValues(alpha, 'alpha').filter((a) => a > 0)[0];
+    const lo = sortedValues(alpha, 'alpha').filter((a) => a > 0)[0];
+    for (const [name, sign] of signedArms) {
       const iv = paired(
         gains(alpha, (c) => armOf(c) === name && c.alpha === lo),
         gains(alpha, (c) => armOf(c) === name && c.alpha === 1),
