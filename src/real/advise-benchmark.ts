@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { expandJobs, planOf } from '../sweep/grid.js';
-import { tInterval } from '../sweep/stats.js';
+import { separatingThresholds, tInterval } from '../sweep/stats.js';
 import { SweepStore } from '../sweep/store.js';
 import type { AdvisorBenchmark } from '../study/types.js';
 import { UserError } from '../util/errors.js';
@@ -63,14 +63,8 @@ const predictors: Predictor[] = [
  * towards the middle of the tied thresholds (deterministic).
  */
 export function chooseThreshold(points: { value: number; positive: boolean }[]): number {
-  const values = [...new Set(points.map((p) => p.value))].sort((a, b) => a - b);
-  if (!values.length) return 0;
-  const candidates = [values[0] - 1, ...values.slice(1).map((v, i) => (v + values[i]) / 2), values[values.length - 1] + 1];
-  const correct = (t: number) => points.filter((p) => p.value > t === p.positive).length;
-  const scores = candidates.map(correct);
-  const top = Math.max(...scores);
-  const tied = candidates.filter((_, i) => scores[i] === top);
-  return tied[Math.floor((tied.length - 1) / 2)];
+  const { tied } = separatingThresholds(points);
+  return tied.length ? tied[Math.floor((tied.length - 1) / 2)] : 0;
 }
 
 /** Kendall's τ-b of two equal-length lists (ties in either count as neither concordant nor discordant). */

@@ -1,6 +1,6 @@
 import { planStudy, canonicalConfig, completeConfig, expandJobs, type StudyConfig, type SweepPlan } from './grid.js';
 import type { AnyStudy, Phase, StudyPrediction } from '../study/types.js';
-import { fractionInterval, tInterval } from './stats.js';
+import { fractionInterval, separatingThresholds, tInterval } from './stats.js';
 import { verdictOf } from '../study/verdict.js';
 import type { StoredRun } from './store.js';
 
@@ -298,16 +298,10 @@ export interface ThresholdFit {
  * positive transfer (Γ > c) from negative ones. Null when fewer than two points have both.
  */
 export function fitThreshold(points: readonly { gamma: number; positive: boolean }[]): ThresholdFit | null {
-  const pts = points.filter((p) => Number.isFinite(p.gamma)).sort((a, b) => a.gamma - b.gamma);
+  const pts = points.filter((p) => Number.isFinite(p.gamma));
   if (pts.length < 2) return null;
-  const gammas = [...new Set(pts.map((p) => p.gamma))];
-  const candidates = [gammas[0] - 1, ...gammas.slice(1).map((g, i) => (g + gammas[i]) / 2), gammas[gammas.length - 1] + 1];
-  let best = { threshold: candidates[0], ok: -1 };
-  for (const c of candidates) {
-    const ok = pts.filter((p) => p.gamma > c === p.positive).length;
-    if (ok > best.ok) best = { threshold: c, ok };
-  }
-  return { threshold: best.threshold, agreement: best.ok / pts.length, n: pts.length };
+  const { tied, correct } = separatingThresholds(pts.map((p) => ({ value: p.gamma, positive: p.positive })));
+  return { threshold: tied[0], agreement: correct / pts.length, n: pts.length };
 }
 
 /** A key of an aggregated row's configuration (the same grid point in two sweeps gives the same key). */

@@ -200,3 +200,17 @@ export function fractionInterval(values: readonly (number | null)[], trials?: nu
   }
   return { n, mean, ...wilsonInterval(mean, pooled, level) };
 }
+
+/**
+ * The thresholds t that best separate positive from negative points by `value > t ⟺ positive`: among the midpoints
+ * between distinct sorted values and one below and above them all, those with the most points on their side
+ * (ascending), and that count. Callers choose among ties by their own rule.
+ */
+export function separatingThresholds(points: readonly { value: number; positive: boolean }[]): { tied: number[]; correct: number } {
+  const values = [...new Set(points.map((p) => p.value))].sort((a, b) => a - b);
+  if (!values.length) return { tied: [], correct: 0 };
+  const candidates = [values[0] - 1, ...values.slice(1).map((v, i) => (v + values[i]) / 2), values[values.length - 1] + 1];
+  const scores = candidates.map((t) => points.filter((p) => p.value > t === p.positive).length);
+  const correct = Math.max(...scores);
+  return { tied: candidates.filter((_, i) => scores[i] === correct), correct };
+}
