@@ -10,6 +10,7 @@ import { tInterval } from '../sweep/stats.js';
 import { UserError } from '../util/errors.js';
 import { progressBar } from './progress.js';
 import { makeQueue, parseWorkers } from './sweep.js';
+import { signedPoints } from '../study/verdict.js';
 
 /**
  * `paratransfer advise`: should this task inherit from that upstream network, and how much? Three ways in, one
@@ -157,7 +158,7 @@ async function simulate(
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const pts = (x: number) => `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed(1)}`;
+const pts = (x: number) => signedPoints(x, 1);
 
 /** The advice as a readable table and paragraph. */
 function formatAdvice(a: AdviceJson, source: string): string {

@@ -1,4 +1,5 @@
 import type { AdviceJson } from '../study/types.js';
+import { signedPoints } from '../study/verdict.js';
 
 /** `advise --real` without --json: the candidates' Δ, the scores of each layer, the decision (no engine code here). */
 
@@ -17,7 +18,7 @@ export interface SiteScores {
 }
 
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '—' : x.toFixed(digits));
-const pts = (x: number) => `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed(1)}`;
+const pts = (x: number) => signedPoints(x, 1);
 
 export function formatRealAdvice(a: AdviceJson, source: string): string {
   const r = a as AdviceJson & {

@@ -10,6 +10,7 @@ import { UserError } from '../util/errors.js';
 import { adviseReal, ADVISOR_THRESHOLD, ADVISOR_VERSION, type RealAdvice } from './advise.js';
 import type { RealConfig } from './config.js';
 import { realStudy } from './study.js';
+import { signedPoints } from '../study/verdict.js';
 
 /**
  * The advisor's benchmark (docs/advisor.md, "Benchmark"): the measured gains of a real-data sweep over upstream
@@ -212,7 +213,7 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
 }
 
 const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
-const pts = (x: number) => `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed(1)}`;
+const pts = (x: number) => signedPoints(x, 1);
 
 function describe(c: RealConfig): string {
   const cls = c.upstreamClasses.length === 10 ? 'all' : `${c.upstreamClasses[0]}–${c.upstreamClasses[c.upstreamClasses.length - 1]}`;

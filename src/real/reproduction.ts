@@ -10,6 +10,7 @@ import { realConfigs, type RealConfig } from './config.js';
 import { plainBackend } from './nn/backend.js';
 import { Model } from './nn/net.js';
 import { realStudy } from './study.js';
+import { signedPoints } from '../study/verdict.js';
 
 /**
  * The real-image study as a reproduction (`paratransfer reproduce --real`, docs/real-data.md): the two presets, the
@@ -388,7 +389,7 @@ export function mitigationRows(sweeps: Done[]): MitigationRow[] {
 }
 
 /** Points (percent of accuracy) with a sign: "+4.2". */
-const pts = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`);
+const pts = (x: number | null) => (x === null ? '—' : signedPoints(x, 1));
 const ivHtml = (iv: Interval) => `${pts(iv.mean)} <span class="ci">[${pts(iv.lo)}, ${pts(iv.hi)}]</span>`;
 
 function figuresOf(d: Done): FigureSpec[] {
