@@ -4,11 +4,9 @@ import { validateWith } from '../config/validate.js';
 import { studies } from '../study/registry.js';
 import type { AdviceJson, AnyStudy, StudyAdvisor } from '../study/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { jobId } from '../sweep/grid.js';
-import { jobPayload } from '../sweep/job.js';
 import { tInterval } from '../sweep/stats.js';
 import { UserError } from '../util/errors.js';
-import { progressBar } from './progress.js';
+import { runConfigs } from './jobs.js';
 import { makeQueue, parseWorkers } from './sweep.js';
 import { signedPoints } from '../study/verdict.js';
 
@@ -122,33 +120,21 @@ async function simulate(
   seeds: number,
   flags: AdviseFlags,
 ): Promise<Map<number, { mean: number; lo: number; hi: number }>> {
-  const engine = flags.engine ?? study.defaultEngine;
   const first = typeof config.seed === 'number' ? config.seed : 0;
   const jobs = alphas
     .filter((a) => a > 0)
     .flatMap((alpha) => Array.from({ length: seeds }, (_, s) => ({ alpha, config: { ...config, alpha, seed: first + s } })));
-  const queue = makeQueue(parseWorkers(flags.workers));
+  const runs = await runConfigs(
+    jobs.map((j) => j.config),
+    {
+      engine: flags.engine ?? study.defaultEngine,
+      queue: makeQueue(parseWorkers(flags.workers)),
+      progress: { enabled: flags.progress && !flags.json, label: 'simulating' },
+      failure: (i, error) => `advise --simulate: the run at α = ${jobs[i].alpha}, seed ${jobs[i].config.seed} failed: ${error}`,
+    },
+  );
   const gains = new Map<number, number[]>();
-  const byId = new Map(jobs.map((j) => [jobId(j.config), j]));
-  const bar = progressBar(jobs.length, flags.progress && !flags.json, 'simulating', { unit: 'runs' });
-  try {
-    await queue.enqueue(
-      jobs.map((j, point) => jobPayload({ id: jobId(j.config), point, seed: j.config.seed as number, config: j.config }, engine)),
-    );
-    let done = 0;
-    for await (const ev of queue.events()) {
-      const job = byId.get(ev.id);
-      if (!job) continue;
-      if (ev.kind === 'failed') throw new UserError(`advise --simulate: the run at α = ${job.alpha}, seed ${job.config.seed} failed: ${ev.error}`);
-      const list = gains.get(job.alpha) ?? [];
-      list.push(study.advisor.measuredGain(JSON.parse(ev.result)));
-      gains.set(job.alpha, list);
-      bar.update(++done);
-    }
-  } finally {
-    bar.stop();
-    await queue.close();
-  }
+  runs.forEach((r, i) => gains.set(jobs[i].alpha, [...(gains.get(jobs[i].alpha) ?? []), study.advisor.measuredGain(r.result)]));
   const out = new Map<number, { mean: number; lo: number; hi: number }>();
   for (const [alpha, g] of gains) {
     const iv = tInterval(g);

@@ -69,29 +69,15 @@ const theoryOf = (study: AnyStudy, config: object) => (study.theory ? { theory: 
  * job per core, each on one thread: results are those of single runs, whatever the thread count).
  */
 async function runSeeds(study: AnyStudy, config: Record<string, unknown>, k: number, engine: string, threads: number | undefined, showProgress: boolean) {
-  const [{ LocalPoolQueue }, { jobPayload }, { jobId }] = await Promise.all([
-    import('../sweep/queue.js'),
-    import('../sweep/job.js'),
-    import('../sweep/grid.js'),
-  ]);
+  const [{ LocalPoolQueue }, { runConfigs }] = await Promise.all([import('../sweep/queue.js'), import('./jobs.js')]);
   const first = config.seed as number;
   const configs = Array.from({ length: k }, (_, i) => ({ ...config, seed: first + i }));
-  const jobs = configs.map((c, i) => jobPayload({ id: jobId(c), point: 0, seed: first + i, config: c }, engine));
-  const queue = new LocalPoolQueue(Math.min(k, threads ?? availableParallelism()));
-  const bar = progressBar(k, showProgress, 'seeds', { unit: 'runs', quietSeconds: 10 });
-  const results = new Map<string, { result: StudyResult; seconds: number }>();
-  try {
-    await queue.enqueue(jobs);
-    for await (const ev of queue.events()) {
-      if (ev.kind === 'failed') throw new UserError(`seed ${configs[jobs.findIndex((j) => j.id === ev.id)].seed}: ${ev.error}`);
-      results.set(ev.id, { result: JSON.parse(ev.result) as StudyResult, seconds: ev.seconds });
-      bar.update(results.size);
-    }
-  } finally {
-    bar.stop();
-    await queue.close();
-  }
-  return jobs.map((j) => results.get(j.id)!);
+  return runConfigs(configs, {
+    engine,
+    queue: new LocalPoolQueue(Math.min(k, threads ?? availableParallelism())),
+    progress: { enabled: showProgress, label: 'seeds', opts: { quietSeconds: 10 } },
+    failure: (i, error) => `seed ${first + i}: ${error}`,
+  });
 }
 
 /**
