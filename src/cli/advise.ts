@@ -8,7 +8,7 @@ import { tInterval } from '../sweep/stats.js';
 import { UserError } from '../util/errors.js';
 import { runConfigs } from './jobs.js';
 import { makeQueue, parseWorkers } from './sweep.js';
-import { signedPoints } from '../study/verdict.js';
+import { percent, signedPoints } from '../study/verdict.js';
 
 /**
  * `paratransfer advise`: should this task inherit from that upstream network, and how much? Three ways in, one
@@ -143,7 +143,7 @@ async function simulate(
   return out;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const pct = (x: number) => percent(x, 1);
 const pts = (x: number) => signedPoints(x, 1);
 
 /** The advice as a readable table and paragraph. */

@@ -3,6 +3,7 @@ import { dictionaryDataset } from '../data/dictionary.js';
 import { denseEngine } from '../engine/dense.js';
 import { errorRate } from '../model/cnn.js';
 import { wilsonInterval } from '../sweep/stats.js';
+import { percent } from '../study/verdict.js';
 import { UserError } from '../util/errors.js';
 import { labelTensor } from '../io/trainingset.js';
 import { loadTrainInputs } from './train.js';
@@ -61,13 +62,12 @@ export function registerEval(program: Command): void {
         process.stdout.write(JSON.stringify(r) + '\n');
         return;
       }
-      const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
       const against = r.labels === 'yTrue' ? 'the true labels yTrue' : 'the labels y (the file has no yTrue)';
       const lines = [
         `paratransfer eval  (${flags.weights} on ${flags.dataset}, ${r.samples} samples)`,
-        `  test error ${pct(r.testError)}  (${r.errors} of ${r.samples} wrong, against ${against}; 95% interval [${pct(r.interval[0])}, ${pct(r.interval[1])}] from the test set)`,
+        `  test error ${percent(r.testError)}  (${r.errors} of ${r.samples} wrong, against ${against}; 95% interval [${percent(r.interval[0])}, ${percent(r.interval[1])}] from the test set)`,
       ];
-      if (r.testErrorNoisy !== undefined) lines.push(`  against the observed labels y: ${pct(r.testErrorNoisy)}`);
+      if (r.testErrorNoisy !== undefined) lines.push(`  against the observed labels y: ${percent(r.testErrorNoisy)}`);
       process.stdout.write(lines.join('\n') + '\n');
     });
 }

@@ -1,12 +1,11 @@
 import type { SummaryOptions } from '../study/types.js';
 import { phases } from '../study/types.js';
-import { percentRange, samplingInterval, signedPoints, singleSeedLines } from '../study/verdict.js';
+import { percent, percentRange, samplingInterval, signedPoints, singleSeedLines } from '../study/verdict.js';
 import { textTable } from '../util/table.js';
 import type { ExperimentResult } from './run.js';
 import type { ClassPair } from '../measure/features.js';
 import { predict } from '../theory/index.js';
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 /** Three decimals, or three significant digits in exponent form once that would not fit the column. */
 const num = (x: number | null) => (x === null ? '—' : Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toFixed(3));
 const pair = (p: ClassPair) => `${num(p.pos)} / ${num(p.neg)}`;
@@ -55,8 +54,8 @@ export function formatRunSummary(r: ExperimentResult, opts: SummaryOptions): str
   const rows = phases.map((ph) => {
     const p = r[ph];
     // Results stored before the population error existed have none.
-    const population = p.populationTestError === undefined ? '—' : `${pct(p.populationTestError)} ± ${(100 * p.populationTestErrorSE).toFixed(2)}`;
-    return [ph, pct(p.testError), percentRange(samplingInterval(p.testError, c.nTest)), population, pct(p.testErrorNoisy), p.trainLoss.toExponential(3), String(p.stepsRun)];
+    const population = p.populationTestError === undefined ? '—' : `${percent(p.populationTestError)} ± ${(100 * p.populationTestErrorSE).toFixed(2)}`;
+    return [ph, percent(p.testError), percentRange(samplingInterval(p.testError, c.nTest)), population, percent(p.testErrorNoisy), p.trainLoss.toExponential(3), String(p.stepsRun)];
   });
   lines.push(...textTable(['run', 'test error', '95% (test set)', 'population (± s.e.)', 'noisy labels', 'train loss', 'steps'], rows, 'lrrrrrr'));
   lines.push('  population: the error on the whole test distribution, free of test-set noise (docs/theory.md).');
@@ -66,7 +65,7 @@ export function formatRunSummary(r: ExperimentResult, opts: SummaryOptions): str
   const th = predict(c);
   lines.push(
     `  theory (docs/theory.md): Γ = ${th.Gamma.toFixed(3)} → ${th.regime} transfer predicted; ` +
-      `predicted errors: transfer ${pct(th.predictedTransferError)}, scratch ${pct(th.predictedScratchError)}`,
+      `predicted errors: transfer ${percent(th.predictedTransferError)}, scratch ${percent(th.predictedScratchError)}`,
   );
   lines.push(`    Γ = SNR_transfer − SNR_scratch, each network's effective SNR Φ⁻¹(1 − error): above 0 transfer helps, below 0 it hurts`);
   lines.push(`    Λ₂ = N₂‖u+v₂‖⁴/(σp₂⁴ d) = ${th.Lambda2.toPrecision(3)}: scratch nears the Bayes error when Λ₂ ≫ 1`);

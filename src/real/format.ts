@@ -1,9 +1,8 @@
 import { phases, type SummaryOptions } from '../study/types.js';
-import { percentRange, samplingInterval, signedPoints, singleSeedLines } from '../study/verdict.js';
+import { percent, percentRange, samplingInterval, signedPoints, singleSeedLines } from '../study/verdict.js';
 import { textTable } from '../util/table.js';
 import type { CurvePoint, RealResult, TaskSummary } from './types.js';
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const int = (x: number) => x.toLocaleString('en-US');
 
 function taskLine(label: string, t: TaskSummary, epochs: string, extra: string[]): string {
@@ -80,7 +79,7 @@ export function formatRealSummary(r: RealResult, opts: SummaryOptions): string {
   const rows = phases.map((ph) => {
     const p = r[ph];
     const tested = ph === 'upstream' ? r.data.upstream.test : r.data.downstream.test;
-    return [ph, pct(p.testAccuracy), percentRange(samplingInterval(p.testAccuracy, tested)), p.testLoss.toFixed(4), pct(p.trainAccuracy)];
+    return [ph, percent(p.testAccuracy), percentRange(samplingInterval(p.testAccuracy, tested)), p.testLoss.toFixed(4), percent(p.trainAccuracy)];
   });
   lines.push(...textTable(['run', 'test accuracy', '95% (test set)', 'test loss', 'train accuracy'], rows, 'lrrrr'));
   lines.push('');
