@@ -1,7 +1,7 @@
 import type { AdviceJson } from '../study/types.js';
 import { signedPoints } from '../study/verdict.js';
 
-/** `advise --real` without --json: the candidates' Δ, the scores of each layer, the decision (no engine code here). */
+/** `advise --real` without --json: the candidates' statistics, the scores of each layer, the decision (no engine code here). */
 
 /** The scores of one feature site of the upstream network (null where a score is undefined, e.g. dead features). */
 export interface SiteScores {
@@ -12,7 +12,7 @@ export interface SiteScores {
   hscore: number | null;
   transrate: number | null;
   knn: number | null;
-  /** held-out class signal R of the upstream network, of the fresh initialisation */
+  /** held-out class signal R of the upstream network, and its mean over the fresh initialisations */
   signalUpstream: number;
   signalFresh: number;
 }
@@ -33,7 +33,7 @@ export function formatRealAdvice(a: AdviceJson, source: string): string {
       `${r.scores.downstreamImages} downstream training images of ${r.scores.classes} classes`,
     '',
     `  scores of the upstream network's features (LEEP ${num(r.scores.leep)}, NCE ${num(r.scores.nce)} from its source head)`,
-    '  site          dims   LogME   H-score  TransRate  k-NN   R upstream  R fresh',
+    '  site          dims   LogME   H-score  TransRate  k-NN   R upstream  R̄ fresh',
   );
   for (const s of r.scores.layers) {
     lines.push(
@@ -41,15 +41,16 @@ export function formatRealAdvice(a: AdviceJson, source: string): string {
     );
   }
   const measured = a.alphas.some((x) => x.measuredGain !== undefined);
-  lines.push('', `  ${byLayers ? 'layers' : 'α     '}   Δ (held-out class signal over the fresh start)${measured ? '   measured gain [95% interval]' : ''}`);
-  for (const x of a.alphas as (AdviceJson['alphas'][number] & { statistic: number; layers?: number })[]) {
+  lines.push('', `  ${byLayers ? 'layers' : 'α     '}   S (penultimate R over fresh)   share   statistic = share·(S − τ)${measured ? '   measured gain [95% interval]' : ''}`);
+  for (const x of a.alphas as (AdviceJson['alphas'][number] & { statistic: number; signalGap: number; share: number; layers?: number })[]) {
     const m =
       x.measuredGain === undefined
         ? ''
         : `   ${pts(x.measuredGain)} [${x.measuredGainInterval ? `${pts(x.measuredGainInterval[0])}, ${pts(x.measuredGainInterval[1])}` : '—'}] points`;
-    lines.push(`  ${String(byLayers ? x.layers : x.alpha).padEnd(6)}   ${(x.statistic >= 0 ? '+' : '') + x.statistic.toFixed(4)}${m}`);
+    const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
+    lines.push(`  ${String(byLayers ? x.layers : x.alpha).padEnd(6)}   ${signed(x.signalGap).padStart(28)}   ${String(x.share).padStart(5)}   ${signed(x.statistic).padStart(9)}${m}`);
   }
-  lines.push('', `  decision: ${a.decision}${a.decision === 'transfer' ? (byLayers ? `, ${r.recommendedLayers} layers` : `, α = ${a.recommendedAlpha}`) : ''} (threshold on Δ: ${r.threshold})`);
+  lines.push('', `  decision: ${a.decision}${a.decision === 'transfer' ? (byLayers ? `, ${r.recommendedLayers} layers` : `, α = ${a.recommendedAlpha}`) : ''} (τ = ${r.threshold}; transfer when the statistic is > 0)`);
   lines.push(`  ${a.reason}`);
   return lines.join('\n');
 }

@@ -38,6 +38,8 @@ interface Predictor {
   value: (a: RealAdvice, alpha: number) => number | null;
   /** the α it recommends when above its threshold (null: the largest candidate α) */
   alpha: (a: RealAdvice, alphas: number[]) => number;
+  /** a threshold of its own, not chosen on the calibration half */
+  fixedThreshold?: number;
 }
 
 const penultimate = (a: RealAdvice) => a.scores.layers[a.scores.layers.length - 1];
@@ -50,7 +52,10 @@ const bestAlpha = (a: RealAdvice, alphas: number[]) => {
 };
 
 const predictors: Predictor[] = [
-  { name: 'advisor Δ', value: statisticAt, alpha: bestAlpha },
+  // The advisor twice: deciding by its own sign (τ fixed on the design benchmark), and like every score, with a
+  // threshold on its statistic chosen on the calibration half.
+  { name: 'advisor', value: statisticAt, alpha: bestAlpha, fixedThreshold: 0 },
+  { name: 'advisor, calibrated', value: statisticAt, alpha: bestAlpha },
   { name: 'LogME', value: (a) => penultimate(a).logme, alpha: largest },
   { name: 'H-score', value: (a) => penultimate(a).hscore, alpha: largest },
   { name: 'TransRate', value: (a) => penultimate(a).transrate, alpha: largest },
@@ -143,13 +148,13 @@ function adviseGroups(dir: string, groups: Group[], progress: boolean): void {
   mkdirSync(cache, { recursive: true });
   groups.forEach((g, i) => {
     const alphas = [...new Set(g.cases.map((c) => c.alpha))].sort((a, b) => a - b);
-    const file = join(cache, createHash('sha256').update(JSON.stringify({ v: ADVISOR_VERSION, c: g.config, alphas })).digest('hex').slice(0, 16) + '.json');
+    const file = join(cache, createHash('sha256').update(JSON.stringify({ v: ADVISOR_VERSION, tau: ADVISOR_THRESHOLD, c: g.config, alphas })).digest('hex').slice(0, 16) + '.json');
     if (existsSync(file)) {
       g.advice = JSON.parse(readFileSync(file, 'utf8')) as RealAdvice;
       return;
     }
     if (progress) process.stderr.write(`paratransfer: advise: upstream config ${i + 1}/${groups.length}\n`);
-    g.advice = adviseReal(g.config, alphas, { threshold: ADVISOR_THRESHOLD });
+    g.advice = adviseReal(g.config, alphas);
     writeFileAtomic(file, JSON.stringify(g.advice) + '\n');
   });
 }
@@ -179,7 +184,7 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
   const results = predictors.map((p) => {
     const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, r.c.alpha) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
     const decisive = (h: string) => valued.filter((r) => r.c.decisive && half(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
-    const threshold = chooseThreshold(decisive('calibration'));
+    const threshold = p.fixedThreshold ?? chooseThreshold(decisive('calibration'));
     const accuracy = (pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > threshold === q.positive).length / pts.length : null);
     const rep = valued.filter((r) => half(r.g) === 'reporting');
     const regret = mean(
@@ -216,11 +221,12 @@ const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '—
 const pts = (x: number) => signedPoints(x, 1);
 
 function describe(c: RealConfig): string {
-  const cls = c.upstreamClasses.length === 10 ? 'all' : `${c.upstreamClasses[0]}–${c.upstreamClasses[c.upstreamClasses.length - 1]}`;
-  const parts = [`${c.upstreamData} ${cls}`, `N₁ ${c.n1}/class`];
+  const classes = (data: string, cls: number[]) => `${data} ${cls.length === 10 ? 'all' : `${cls[0]}–${cls[cls.length - 1]}`}`;
+  const parts = [classes(c.upstreamData, c.upstreamClasses), `N₁ ${c.n1}/class`];
   if (c.labelNoise1) parts.push(`p₁ ${c.labelNoise1}`);
   if (c.pixelNoise1) parts.push(`σ₁ ${c.pixelNoise1}`);
-  return parts.join(', ');
+  if (c.upstreamMix) parts.push(`${c.upstreamMix} ${c.upstreamMixData}`);
+  return `${parts.join(', ')} → ${classes(c.downstreamData, c.downstreamClasses)}, N₂ ${c.n2}`;
 }
 
 /** `paratransfer advise --real --benchmark DIR`. */
@@ -236,7 +242,7 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
       `${Math.min(...cases.map((c) => c.seeds))}–${Math.max(...cases.map((c) => c.seeds))} paired seeds each; ` +
       `${cases.filter((c) => c.decisive && c.gain > 0).length} decisive positive, ${cases.filter((c) => c.decisive && c.gain < 0).length} decisive negative, ` +
       `${cases.filter((c) => !c.decisive).length} not decisive (95% t-interval contains 0).`,
-    'Thresholds are chosen on the calibration half (configs 1, 3, 5, …) and scored on the reporting half (2, 4, 6, …).',
+    'Thresholds are chosen on the calibration half (configs 1, 3, 5, …) and scored on the reporting half (2, 4, 6, …); the first advisor row decides by its own sign, with τ fixed before this benchmark.',
     '',
     '| predictor | threshold | sign accuracy, reporting (decisive cases) | sign accuracy, calibration | Kendall τ, reporting | Kendall τ, all | mean regret, reporting (points) |',
     '|---|---|---|---|---|---|---|',
@@ -248,12 +254,12 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
     `Reference: always transfer at the largest α, mean regret ${(100 * reference['always transfer (largest α)']).toFixed(2)} points; ` +
       `always scratch ${(100 * reference['always scratch']).toFixed(2)} points; the majority sign is right on ${f(reference['majority sign on decisive reporting cases'], 2)} of the decisive reporting cases.`,
     '',
-    '| # | half | upstream | α | gain [95% interval], points | Δ | LogME | k-NN | LEEP |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| # | half | upstream → downstream | α | gain [95% interval], points | advisor: S | statistic | LogME | k-NN | LEEP |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...groups.flatMap((g) =>
       g.cases.map(
         (c) =>
-          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(statisticAt(g.advice!, c.alpha), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
+          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(g.advice!.alphas.find((x) => x.alpha === c.alpha)?.signalGap ?? null, 4)} | ${f(statisticAt(g.advice!, c.alpha), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
       ),
     ),
   ];

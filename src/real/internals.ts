@@ -35,6 +35,6 @@ export { plainBackend, wasmBackend, type Backend } from './nn/backend.js';
 export { serialRunner, threadedRunner, type Runner } from './nn/runner.js';
 export { kernelNames, type KernelName } from './nn/kernels.js';
 
-export { adviseReal, heldOutClassSignal, pooledFeatures, ADVISOR_THRESHOLD, ADVISOR_VERSION, POOL_SIDE, type RealAdvice, type RealCandidate, type RealAdviseOptions } from './advise.js';
+export { adviseReal, heldOutClassSignal, pooledFeatures, ADVISOR_THRESHOLD, ADVISOR_VERSION, FRESH_DRAWS, POOL_SIDE, type RealAdvice, type RealCandidate, type RealAdviseOptions } from './advise.js';
 export type { SiteScores } from './advice-format.js';
 export { realAdvisorBenchmark, benchmarkGroups, scorePredictors, chooseThreshold, kendallTau, type BenchmarkCase, type PredictorResult } from './advise-benchmark.js';

@@ -9,7 +9,7 @@ import { runCli } from '../helpers/cli.js';
 const tiny = ['mnist-split', '--set', 'n1=20', '--set', 'epochs1=3', '--set', 'nTest=5', '--set', 'width=4'];
 
 describe('paratransfer advise --real', () => {
-  it('--json: decision, recommended α, reason, Δ per α and every score per layer; the same bytes for the same seed', async () => {
+  it('--json: decision, recommended α, reason, the statistic per α and every score per layer; the same bytes for the same seed', async () => {
     const args = ['advise', '--real', ...tiny, '--alphas', '0.5,1', '--json'];
     const r = await runCli(args, { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -18,9 +18,19 @@ describe('paratransfer advise --real', () => {
     expect(['transfer', 'scratch']).toContain(a.decision);
     const best = a.alphas.reduce((b: { statistic: number }, x: { statistic: number }) => (x.statistic > b.statistic ? x : b));
     expect(a.statistic).toBe(best.statistic);
-    expect(a.recommendedAlpha).toBe(a.statistic > a.threshold ? best.alpha : 0);
+    expect(a.recommendedAlpha).toBe(a.statistic > 0 ? best.alpha : 0);
+    expect(a.decision).toBe(a.statistic > 0 ? 'transfer' : 'scratch');
     expect(a.alphas.map((x: { alpha: number }) => x.alpha)).toEqual([0.5, 1]);
-    expect(Object.keys(a.alphas[0].signal)).toEqual(['block1', 'block2', 'block3', 'penultimate']);
+    // one gap S (the whole upstream network), shared by every α; statistic = α·(S − τ)
+    expect(Object.keys(a.alphas[0])).toEqual(['alpha', 'statistic', 'signalGap', 'share']);
+    expect(a.alphas[0].signalGap).toBe(a.alphas[1].signalGap);
+    for (const x of a.alphas) {
+      expect(x.share).toBe(x.alpha);
+      expect(x.statistic).toBeCloseTo(x.alpha * (x.signalGap - a.threshold), 5);
+    }
+    // S is the penultimate R of the upstream network (α = 1 inherits every filter) over the mean of the fresh ones
+    const pen = a.scores.layers[a.scores.layers.length - 1];
+    expect(a.alphas[1].signalGap).toBeCloseTo(pen.signalUpstream - pen.signalFresh, 5);
     expect(a.scores.layers.map((l: { site: string }) => l.site)).toEqual(['block1', 'block2', 'block3', 'penultimate']);
     for (const l of a.scores.layers) {
       expect(Object.keys(l)).toEqual(['site', 'dims', 'logme', 'hscore', 'transrate', 'knn', 'signalUpstream', 'signalFresh']);
@@ -43,6 +53,11 @@ describe('paratransfer advise --real', () => {
     const a = JSON.parse(r.stdout);
     expect(Object.keys(a).slice(0, 3)).toEqual(['decision', 'recommendedAlpha', 'recommendedLayers']);
     expect(a.alphas.map((x: { layers: number }) => x.layers)).toEqual([1, 2, 3, 4]);
+    for (const x of a.alphas) expect(x.statistic).toBeCloseTo(x.signalGap - a.threshold, 5);
+    // every layer but the new head inherited: the penultimate features are the upstream network's
+    const pen = a.scores.layers[a.scores.layers.length - 1];
+    expect(a.alphas[3].signalGap).toBeCloseTo(pen.signalUpstream - pen.signalFresh, 5);
+    expect(a.alphas[0].signalGap).not.toBe(a.alphas[3].signalGap);
     if (a.decision === 'scratch') expect(a.recommendedLayers).toBe(0);
     const text = await runCli(['advise', '--real', ...tiny, '--alphas', '1'], { timeoutMs: 120_000 });
     expect(text.code, text.stderr).toBe(0);
@@ -86,14 +101,14 @@ describe('paratransfer advise --real', () => {
     const r = await runCli(['advise', '--real', '--benchmark', out, '--json', '--no-progress'], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const b = JSON.parse(r.stdout);
-    expect(b.predictors.map((p: { name: string }) => p.name)).toEqual(['advisor Δ', 'LogME', 'H-score', 'TransRate', 'k-NN', 'LEEP', 'NCE']);
+    expect(b.predictors.map((p: { name: string }) => p.name)).toEqual(['advisor', 'advisor, calibrated', 'LogME', 'H-score', 'TransRate', 'k-NN', 'LEEP', 'NCE']);
     expect(b.groups.map((g: { half: string }) => g.half)).toEqual(['calibration', 'reporting']);
     for (const g of b.groups) expect(g.cases.map((c: { seeds: number }) => c.seeds)).toEqual([2, 2]);
     for (const p of b.predictors) expect(p.regret).toBeGreaterThanOrEqual(0);
     expect(existsSync(join(out, 'advisor-benchmark.md'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'advisor-benchmark.json'), 'utf8'))).toEqual(b);
     const text = await runCli(['advise', '--real', '--benchmark', out, '--no-progress'], { timeoutMs: 60_000 });
-    expect(text.stdout).toMatch(/\| advisor Δ \|/);
+    expect(text.stdout).toMatch(/\| advisor \| 0 \|/);
   }, 300_000);
 
   it('bad input: one-line errors naming the problem', async () => {

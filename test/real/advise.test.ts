@@ -85,12 +85,13 @@ describe('benchmark scoring', () => {
     const groups = gains.map((g, index) => {
       const cases = [0.5, 1].map((alpha) => ({ group: index, alpha, seeds: 5, gain: alpha * g, lo: alpha * g - 0.01, hi: alpha * g + 0.01, decisive: true }));
       const site = { site: 'penultimate', dims: 1, logme: g, hscore: -g, transrate: 0, knn: 0.5, signalUpstream: 0, signalFresh: 0 };
-      const advice = { alphas: cases.map((c) => ({ alpha: c.alpha, statistic: c.gain, signal: {} })), scores: { layers: [site], leep: 0, nce: 0 } };
+      const advice = { alphas: cases.map((c) => ({ alpha: c.alpha, statistic: c.gain, signalGap: g, share: c.alpha })), scores: { layers: [site], leep: 0, nce: 0 } };
       return { index, config: {} as never, cases, advice: advice as never };
     });
     const { results, reference } = scorePredictors(groups);
-    const advisor = results.find((r) => r.name === 'advisor Δ')!;
-    expect(advisor).toMatchObject({ signAccuracy: 1, calibrationAccuracy: 1, kendallReporting: 1, kendallAll: 1, regret: 0 });
+    const advisor = results.find((r) => r.name === 'advisor')!;
+    expect(advisor).toMatchObject({ threshold: 0, signAccuracy: 1, calibrationAccuracy: 1, kendallReporting: 1, kendallAll: 1, regret: 0 });
+    expect(results.find((r) => r.name === 'advisor, calibrated')).toMatchObject({ signAccuracy: 1, kendallAll: 1, regret: 0 });
     const logme = results.find((r) => r.name === 'LogME')!;
     expect(logme.signAccuracy).toBe(1);
     expect(logme.regret).toBe(0); // the best α is the largest when the gain grows with α
@@ -98,5 +99,25 @@ describe('benchmark scoring', () => {
     // reporting configs 2, 4, 6: gains −0.08, +0.12, −0.06 at α = 1
     expect(reference['always transfer (largest α)']).toBeCloseTo((0.08 + 0.06) / 3, 12);
     expect(reference['always scratch']).toBeCloseTo(0.12 / 3, 12);
+  });
+
+  it('the advisor decides by its own sign (threshold 0), unlike the calibrated row', () => {
+    const gains = [0.1, -0.08, -0.05, 0.12, 0.07, -0.06];
+    const groups = gains.map((g, index) => {
+      const cases = [1].map((alpha) => ({ group: index, alpha, seeds: 5, gain: g, lo: g - 0.01, hi: g + 0.01, decisive: true }));
+      const site = { site: 'penultimate', dims: 1, logme: 0, hscore: 0, transrate: 0, knn: 0, signalUpstream: 0, signalFresh: 0 };
+      // a statistic in the right order but shifted: positive everywhere
+      const advice = { alphas: [{ alpha: 1, statistic: g + 1, signalGap: g + 1, share: 1 }], scores: { layers: [site], leep: 0, nce: 0 } };
+      return { index, config: {} as never, cases, advice: advice as never };
+    });
+    const { results } = scorePredictors(groups);
+    const own = results.find((r) => r.name === 'advisor')!;
+    expect(own.threshold).toBe(0);
+    expect(own.signAccuracy).toBeCloseTo(1 / 3, 12); // reporting: −0.08, +0.12, −0.06 all called transfer
+    expect(own.regret).toBeCloseTo((0.08 + 0.06) / 3, 12);
+    const calibrated = results.find((r) => r.name === 'advisor, calibrated')!;
+    expect(calibrated.threshold).toBeGreaterThan(1 - 0.05);
+    expect(calibrated.threshold).toBeLessThan(1 + 0.07);
+    expect(calibrated).toMatchObject({ signAccuracy: 1, regret: 0 });
   });
 });
