@@ -19,10 +19,12 @@ import { signedPoints } from '../study/verdict.js';
  * in the sweep's order), where each predictor's threshold is chosen, and a reporting half, where it is scored.
  */
 
-/** One (upstream config, α) case: the measured gain over the paired seeds. */
+/** One (upstream config, α or whole layers) case: the measured gain over the paired seeds. */
 export interface BenchmarkCase {
   group: number;
   alpha: number;
+  /** layers inherited whole (inheritance "layers"; α is then unused) */
+  layers?: number;
   seeds: number;
   gain: number;
   lo: number;
@@ -31,37 +33,44 @@ export interface BenchmarkCase {
   decisive: boolean;
 }
 
-/** A predictor: a value per case (higher: transfer more favourable) and the α it recommends when it says transfer. */
+/**
+ * What a case inherits: its whole layers, or α. The benchmark's candidates of one config are these amounts; 0 is
+ * scratch.
+ */
+const amountOf = (x: { alpha: number; layers?: number }) => x.layers ?? x.alpha;
+
+/** A predictor: a value per case (higher: transfer more favourable) and the amount it recommends when it says transfer. */
 interface Predictor {
   name: string;
-  /** the value for a case */
-  value: (a: RealAdvice, alpha: number) => number | null;
-  /** the α it recommends when above its threshold (null: the largest candidate α) */
-  alpha: (a: RealAdvice, alphas: number[]) => number;
+  /** the value for the case that inherits this amount */
+  value: (a: RealAdvice, amount: number) => number | null;
+  /** the amount it recommends among the config's when above its threshold */
+  pick: (a: RealAdvice, amounts: number[]) => number;
   /** a threshold of its own, not chosen on the calibration half */
   fixedThreshold?: number;
 }
 
 const penultimate = (a: RealAdvice) => a.scores.layers[a.scores.layers.length - 1];
-const largest = (_: RealAdvice, alphas: number[]) => Math.max(...alphas);
-const statisticAt = (a: RealAdvice, alpha: number) => a.alphas.find((x) => x.alpha === alpha)?.statistic ?? null;
-const bestAlpha = (a: RealAdvice, alphas: number[]) => {
-  let best = alphas[0];
-  for (const x of alphas) if ((statisticAt(a, x) ?? -Infinity) > (statisticAt(a, best) ?? -Infinity)) best = x;
+const largest = (_: RealAdvice, amounts: number[]) => Math.max(...amounts);
+const candidateAt = (a: RealAdvice, amount: number) => a.alphas.find((x) => amountOf(x) === amount);
+const statisticAt = (a: RealAdvice, amount: number) => candidateAt(a, amount)?.statistic ?? null;
+const bestAmount = (a: RealAdvice, amounts: number[]) => {
+  let best = amounts[0];
+  for (const x of amounts) if ((statisticAt(a, x) ?? -Infinity) > (statisticAt(a, best) ?? -Infinity)) best = x;
   return best;
 };
 
 const predictors: Predictor[] = [
   // The advisor twice: deciding by its own sign (τ fixed on the design benchmark), and like every score, with a
   // threshold on its statistic chosen on the calibration half.
-  { name: 'advisor', value: statisticAt, alpha: bestAlpha, fixedThreshold: 0 },
-  { name: 'advisor, calibrated', value: statisticAt, alpha: bestAlpha },
-  { name: 'LogME', value: (a) => penultimate(a).logme, alpha: largest },
-  { name: 'H-score', value: (a) => penultimate(a).hscore, alpha: largest },
-  { name: 'TransRate', value: (a) => penultimate(a).transrate, alpha: largest },
-  { name: 'k-NN', value: (a) => penultimate(a).knn, alpha: largest },
-  { name: 'LEEP', value: (a) => a.scores.leep, alpha: largest },
-  { name: 'NCE', value: (a) => a.scores.nce, alpha: largest },
+  { name: 'advisor', value: statisticAt, pick: bestAmount, fixedThreshold: 0 },
+  { name: 'advisor, calibrated', value: statisticAt, pick: bestAmount },
+  { name: 'LogME', value: (a) => penultimate(a).logme, pick: largest },
+  { name: 'H-score', value: (a) => penultimate(a).hscore, pick: largest },
+  { name: 'TransRate', value: (a) => penultimate(a).transrate, pick: largest },
+  { name: 'k-NN', value: (a) => penultimate(a).knn, pick: largest },
+  { name: 'LEEP', value: (a) => a.scores.leep, pick: largest },
+  { name: 'NCE', value: (a) => a.scores.nce, pick: largest },
 ];
 
 /**
@@ -101,8 +110,8 @@ interface Group {
   advice?: RealAdvice;
 }
 
-/** What distinguishes an upstream config (and downstream task) of the benchmark: every key but α and the seed. */
-const groupKey = (c: RealConfig) => JSON.stringify({ ...c, alpha: null, seed: null });
+/** What distinguishes an upstream config (and downstream task) of the benchmark: every key but the amount and the seed. */
+const groupKey = (c: RealConfig) => JSON.stringify({ ...c, alpha: null, seed: null, ...(c.inheritance === 'layers' ? { inheritLayers: null } : {}) });
 
 /** The cases of a benchmark sweep, grouped by upstream config in the sweep's order. */
 export function benchmarkGroups(dir: string): Group[] {
@@ -133,7 +142,8 @@ export function benchmarkGroups(dir: string): Group[] {
       const iv = tInterval(e.gains);
       const lo = iv.lo ?? NaN;
       const hi = iv.hi ?? NaN;
-      g.cases.push({ group: g.index, alpha: e.config.alpha, seeds: e.gains.length, gain: iv.mean!, lo, hi, decisive: lo > 0 || hi < 0 });
+      const layers = e.config.inheritance === 'layers' ? { layers: e.config.inheritLayers } : {};
+      g.cases.push({ group: g.index, alpha: e.config.alpha, ...layers, seeds: e.gains.length, gain: iv.mean!, lo, hi, decisive: lo > 0 || hi < 0 });
       groups.set(key, g);
     }
     return [...groups.values()].sort((a, b) => a.index - b.index);
@@ -177,21 +187,21 @@ export interface PredictorResult {
 export function scorePredictors(groups: Group[]): { results: PredictorResult[]; reference: Record<string, number> } {
   const half = (g: Group) => (g.index % 2 === 0 ? 'calibration' : 'reporting');
   const rows = groups.flatMap((g) => g.cases.map((c) => ({ g, c })));
-  const gainOf = (g: Group, alpha: number) => (alpha === 0 ? 0 : g.cases.find((c) => c.alpha === alpha)!.gain);
-  const regretOf = (g: Group, alpha: number) => Math.max(0, ...g.cases.map((c) => c.gain)) - gainOf(g, alpha);
+  const gainOf = (g: Group, amount: number) => (amount === 0 ? 0 : g.cases.find((c) => amountOf(c) === amount)!.gain);
+  const regretOf = (g: Group, amount: number) => Math.max(0, ...g.cases.map((c) => c.gain)) - gainOf(g, amount);
   const reporting = groups.filter((g) => half(g) === 'reporting');
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : NaN);
   const results = predictors.map((p) => {
-    const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, r.c.alpha) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
+    const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, amountOf(r.c)) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
     const decisive = (h: string) => valued.filter((r) => r.c.decisive && half(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
     const threshold = p.fixedThreshold ?? chooseThreshold(decisive('calibration'));
     const accuracy = (pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > threshold === q.positive).length / pts.length : null);
     const rep = valued.filter((r) => half(r.g) === 'reporting');
     const regret = mean(
       reporting.map((g) => {
-        const alphas = g.cases.map((c) => c.alpha);
-        const top = alphas.reduce((best, a) => Math.max(best, p.value(g.advice!, a) ?? -Infinity), -Infinity);
-        return regretOf(g, top > threshold ? p.alpha(g.advice!, alphas) : 0);
+        const amounts = g.cases.map(amountOf);
+        const top = amounts.reduce((best, a) => Math.max(best, p.value(g.advice!, a) ?? -Infinity), -Infinity);
+        return regretOf(g, top > threshold ? p.pick(g.advice!, amounts) : 0);
       }),
     );
     return {
@@ -206,7 +216,7 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
     };
   });
   const reference = {
-    'always transfer (largest α)': mean(reporting.map((g) => regretOf(g, Math.max(...g.cases.map((c) => c.alpha))))),
+    'always transfer (largest α)': mean(reporting.map((g) => regretOf(g, Math.max(...g.cases.map(amountOf))))),
     'always scratch': mean(reporting.map((g) => regretOf(g, 0))),
     'majority sign on decisive reporting cases': (() => {
       const d = rows.filter((r) => r.c.decisive && half(r.g) === 'reporting');
@@ -229,6 +239,8 @@ function describe(c: RealConfig): string {
   return `${parts.join(', ')} → ${classes(c.downstreamData, c.downstreamClasses)}, N₂ ${c.n2}`;
 }
 
+const amounts = (cases: BenchmarkCase[], what: string) => (cases.length ? `${what} = ${[...new Set(cases.map(amountOf))].join(', ')}` : '');
+
 /** `paratransfer advise --real --benchmark DIR`. */
 export async function realAdvisorBenchmark(dir: string, opts: { progress: boolean }): Promise<AdvisorBenchmark> {
   const groups = benchmarkGroups(dir);
@@ -238,7 +250,7 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
   const lines = [
     `# Advisor benchmark: ${dir}`,
     '',
-    `${groups.length} upstream configs × α = ${[...new Set(cases.map((c) => c.alpha))].join(', ')}: ${cases.length} cases, ` +
+    `${groups.length} upstream configs × ${[amounts(cases.filter((c) => c.layers === undefined), 'α'), amounts(cases.filter((c) => c.layers !== undefined), 'whole layers')].filter(Boolean).join(' or ')}: ${cases.length} cases, ` +
       `${Math.min(...cases.map((c) => c.seeds))}–${Math.max(...cases.map((c) => c.seeds))} paired seeds each; ` +
       `${cases.filter((c) => c.decisive && c.gain > 0).length} decisive positive, ${cases.filter((c) => c.decisive && c.gain < 0).length} decisive negative, ` +
       `${cases.filter((c) => !c.decisive).length} not decisive (95% t-interval contains 0).`,
@@ -254,12 +266,12 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
     `Reference: always transfer at the largest α, mean regret ${(100 * reference['always transfer (largest α)']).toFixed(2)} points; ` +
       `always scratch ${(100 * reference['always scratch']).toFixed(2)} points; the majority sign is right on ${f(reference['majority sign on decisive reporting cases'], 2)} of the decisive reporting cases.`,
     '',
-    '| # | half | upstream → downstream | α | gain [95% interval], points | advisor: S | statistic | LogME | k-NN | LEEP |',
+    '| # | half | upstream → downstream | inherits | gain [95% interval], points | advisor: S | statistic | LogME | k-NN | LEEP |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...groups.flatMap((g) =>
       g.cases.map(
         (c) =>
-          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(g.advice!.alphas.find((x) => x.alpha === c.alpha)?.signalGap ?? null, 4)} | ${f(statisticAt(g.advice!, c.alpha), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
+          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.layers !== undefined ? `${c.layers} layers` : c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(candidateAt(g.advice!, amountOf(c))?.signalGap ?? null, 4)} | ${f(statisticAt(g.advice!, amountOf(c)), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
       ),
     ),
   ];

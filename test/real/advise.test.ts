@@ -101,6 +101,30 @@ describe('benchmark scoring', () => {
     expect(reference['always scratch']).toBeCloseTo(0.12 / 3, 12);
   });
 
+  it('whole-layer cases: candidates by number of layers; a score inherits every layer, the advisor its best', () => {
+    // gains by layers 1, 2, 4: where transfer helps, 2 layers is best and 4 layers less good or harmful
+    const table = [
+      [0.05, 0.08, 0.02],
+      [-0.01, -0.03, -0.1],
+      [-0.02, -0.01, -0.06],
+      [0.02, 0.05, -0.05],
+    ];
+    const groups = table.map((gains, index) => {
+      const cases = [1, 2, 4].map((layers, i) => ({ group: index, alpha: 1, layers, seeds: 5, gain: gains[i], lo: gains[i] - 0.005, hi: gains[i] + 0.005, decisive: true }));
+      // LogME knows the best gain of the config, not which number of layers gives it
+      const site = { site: 'penultimate', dims: 1, logme: Math.max(...gains), hscore: 0, transrate: 0, knn: 0, signalUpstream: 0, signalFresh: 0 };
+      const advice = { alphas: cases.map((c) => ({ alpha: 1, layers: c.layers, statistic: c.gain, signalGap: c.gain, share: 1 })), scores: { layers: [site], leep: 0, nce: 0 } };
+      return { index, config: {} as never, cases, advice: advice as never };
+    });
+    const { results, reference } = scorePredictors(groups);
+    expect(results.find((r) => r.name === 'advisor')).toMatchObject({ signAccuracy: 1, regret: 0 }); // picks 2 layers on config 3
+    // LogME's threshold falls between −0.01 and 0.08 (calibration configs 0 and 2); on the reporting configs it says
+    // scratch on 1 (regret 0) and transfer with every layer on 3 (regret 0.05 + 0.05)
+    expect(results.find((r) => r.name === 'LogME')!.regret).toBeCloseTo(0.1 / 2, 12);
+    // always inheriting every layer: config 1 regrets 0.1, config 3 0.05 + 0.05
+    expect(reference['always transfer (largest α)']).toBeCloseTo((0.1 + 0.1) / 2, 12);
+  });
+
   it('the advisor decides by its own sign (threshold 0), unlike the calibrated row', () => {
     const gains = [0.1, -0.08, -0.05, 0.12, 0.07, -0.06];
     const groups = gains.map((g, index) => {
