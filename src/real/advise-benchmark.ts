@@ -176,6 +176,9 @@ export interface PredictorResult {
   signAccuracy: number | null;
   decisive: number;
   calibrationAccuracy: number | null;
+  /** the halves swapped: the threshold chosen on the reporting half, sign accuracy on the calibration half's decisive cases */
+  swappedAccuracy: number | null;
+  swappedDecisive: number;
   /** Kendall τ-b of the value with the mean measured gain: reporting half, all cases */
   kendallReporting: number;
   kendallAll: number;
@@ -195,7 +198,8 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
     const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, amountOf(r.c)) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
     const decisive = (h: string) => valued.filter((r) => r.c.decisive && half(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
     const threshold = p.fixedThreshold ?? chooseThreshold(decisive('calibration'));
-    const accuracy = (pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > threshold === q.positive).length / pts.length : null);
+    const accuracyAt = (t: number, pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > t === q.positive).length / pts.length : null);
+    const accuracy = (pts: { value: number; positive: boolean }[]) => accuracyAt(threshold, pts);
     const rep = valued.filter((r) => half(r.g) === 'reporting');
     const regret = mean(
       reporting.map((g) => {
@@ -210,6 +214,8 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
       signAccuracy: accuracy(decisive('reporting')),
       decisive: decisive('reporting').length,
       calibrationAccuracy: accuracy(decisive('calibration')),
+      swappedAccuracy: accuracyAt(p.fixedThreshold ?? chooseThreshold(decisive('reporting')), decisive('calibration')),
+      swappedDecisive: decisive('calibration').length,
       kendallReporting: kendallTau(rep.map((r) => r.value), rep.map((r) => r.c.gain)),
       kendallAll: kendallTau(valued.map((r) => r.value), valued.map((r) => r.c.gain)),
       regret,
@@ -256,11 +262,11 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
       `${cases.filter((c) => !c.decisive).length} not decisive (95% t-interval contains 0).`,
     'Thresholds are chosen on the calibration half (configs 1, 3, 5, …) and scored on the reporting half (2, 4, 6, …); the first advisor row decides by its own sign, with τ fixed before this benchmark.',
     '',
-    '| predictor | threshold | sign accuracy, reporting (decisive cases) | sign accuracy, calibration | Kendall τ, reporting | Kendall τ, all | mean regret, reporting (points) |',
-    '|---|---|---|---|---|---|---|',
+    '| predictor | threshold | sign accuracy, reporting (decisive cases) | sign accuracy, calibration | halves swapped: sign accuracy, calibration (decisive cases) | Kendall τ, reporting | Kendall τ, all | mean regret, reporting (points) |',
+    '|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.name} | ${Number(r.threshold.toPrecision(4))} | ${f(r.signAccuracy, 2)} (${r.decisive}) | ${f(r.calibrationAccuracy, 2)} | ${f(r.kendallReporting, 2)} | ${f(r.kendallAll, 2)} | ${(100 * r.regret).toFixed(2)} |`,
+        `| ${r.name} | ${Number(r.threshold.toPrecision(4))} | ${f(r.signAccuracy, 2)} (${r.decisive}) | ${f(r.calibrationAccuracy, 2)} | ${f(r.swappedAccuracy, 2)} (${r.swappedDecisive}) | ${f(r.kendallReporting, 2)} | ${f(r.kendallAll, 2)} | ${(100 * r.regret).toFixed(2)} |`,
     ),
     '',
     `Reference: always transfer at the largest α, mean regret ${(100 * reference['always transfer (largest α)']).toFixed(2)} points; ` +

@@ -143,5 +143,9 @@ describe('benchmark scoring', () => {
     expect(calibrated.threshold).toBeGreaterThan(1 - 0.05);
     expect(calibrated.threshold).toBeLessThan(1 + 0.07);
     expect(calibrated).toMatchObject({ signAccuracy: 1, regret: 0 });
+    // halves swapped: the threshold from the reporting half (−0.06 … +0.12 → between 0.94 and 1.12), scored on the
+    // calibration half (+0.1, −0.05, +0.07): right on all three; the advisor's own sign only on the two positives
+    expect(calibrated).toMatchObject({ swappedAccuracy: 1, swappedDecisive: 3 });
+    expect(own.swappedAccuracy).toBeCloseTo(2 / 3, 12);
   });
 });
