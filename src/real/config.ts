@@ -3,6 +3,8 @@ import { bool, num, oneOf } from '../config/fields.js';
 import { parseOverrideWith, validateWith } from '../config/validate.js';
 import type { ConfigFamily, Preset } from '../study/types.js';
 import { archNames } from './arch/index.js';
+import { builtinClassCounts } from './data/catalog.js';
+import { roundHalfEven } from '../util/math.js';
 import { inheritanceStrategies } from '../transfer/strategies.js';
 
 const dataset = z
@@ -139,6 +141,44 @@ function labelNoiseIssues(c: z.infer<z.ZodObject<typeof realShape>>, ctx: z.Refi
   }
 }
 
+/**
+ * A shipped dataset must hold every class asked for, with its test images and its share of the training images
+ * (the rest of a mixed upstream class comes from the mix dataset, after its own test images). Files are checked
+ * when they are opened.
+ */
+function dataSizeIssues(c: z.infer<z.ZodObject<typeof realShape>>, ctx: z.RefinementCtx): void {
+  const mixCount = roundHalfEven(c.upstreamMix * c.n1); // as the run rounds it
+  const draws = [
+    ['upstreamClasses', 'n1', c.upstreamData, c.upstreamClasses, c.n1 - mixCount],
+    ['upstreamClasses', 'upstreamMix', c.upstreamMixData, mixCount > 0 ? c.upstreamClasses : [], mixCount],
+    ['downstreamClasses', 'n2', c.downstreamData, c.downstreamClasses, c.n2],
+  ] as const;
+  for (const [classesKey, countKey, data, classes, train] of draws) {
+    const counts = builtinClassCounts[data];
+    if (!counts) continue;
+    for (const k of classes) {
+      if (k >= counts.length) {
+        ctx.addIssue({ code: 'custom', path: [classesKey], message: `class ${k} does not exist in ${data} (classes 0–${counts.length - 1})` });
+        return;
+      }
+      if (c.nTest >= counts[k]) {
+        ctx.addIssue({ code: 'custom', path: ['nTest'], message: `too large: ${data} class ${k} has ${counts[k]} images, no more than nTest = ${c.nTest} test images and at least 1 training image` });
+        return;
+      }
+      if (train + c.nTest > counts[k]) {
+        const what =
+          countKey === 'upstreamMix' ? `round(upstreamMix·n1) = ${train} mixed-in` : countKey === 'n1' && mixCount > 0 ? `n1 − ${mixCount} mixed-in = ${train}` : `${countKey} = ${train}`;
+        ctx.addIssue({
+          code: 'custom',
+          path: [countKey],
+          message: `too large: ${data} class ${k} has ${counts[k]} images, fewer than ${what} training + nTest = ${c.nTest} test images`,
+        });
+        return;
+      }
+    }
+  }
+}
+
 export const realSchema = z.strictObject(realShape).superRefine((c, ctx) => {
   for (const [key, classes] of [
     ['upstreamClasses', c.upstreamClasses],
@@ -149,6 +189,7 @@ export const realSchema = z.strictObject(realShape).superRefine((c, ctx) => {
     }
   }
   labelNoiseIssues(c, ctx);
+  dataSizeIssues(c, ctx);
   if (c.arch === 'twolayer' && c.headEpochs > 0) {
     ctx.addIssue({ code: 'custom', path: ['headEpochs'], message: 'must be 0 for arch twolayer (its second layer is fixed: there is no head to warm up)' });
   }

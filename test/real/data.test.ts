@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/io/safetensors.js';
+import { builtinClassCounts } from '../../src/real/data/catalog.js';
 import { openSource } from '../../src/real/data/sources.js';
+import { realDefaults, validateRealConfig } from '../../src/real/config.js';
 import { makeImageTask, type ImageTaskSpec } from '../../src/real/data/tasks.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -35,6 +37,39 @@ describe('packaged datasets', () => {
     expect(p.length / 784).toBe(7000);
     expect(Math.max(...p.subarray(0, 784 * 20))).toBeLessThanOrEqual(1);
     expect(Math.max(...p.subarray(0, 784 * 20))).toBeGreaterThan(0.9);
+  });
+
+  it('the catalog of class sizes (config validation reads it) is what the packages hold', () => {
+    for (const [name, counts] of Object.entries(builtinClassCounts)) {
+      const s = openSource(name);
+      expect(Array.from({ length: s.classes }, (_, k) => s.pool(k).length / 784), name).toEqual(counts);
+    }
+  });
+
+  it('configs that ask a shipped dataset for more images than a class holds fail at validation, naming the field', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ n1: 700 }, /^config: field "n1": too large: mnist class 2 has 991 images, fewer than n1 = 700 training \+ nTest = 300 test images \(got 700\)$/],
+      [{ n2: 600, downstreamClasses: [5, 6] }, /field "n2": too large: mnist class 5 has 863 images, fewer than n2 = 600/],
+      [{ nTest: 900, n1: 10, n2: 5 }, /field "nTest": too large: mnist class 5 has 863 images, no more than nTest = 900 test images/],
+      [{ upstreamData: 'fashion-mnist', upstreamMixData: 'mnist', upstreamMix: 0.9, n1: 800 }, /field "upstreamMix": too large: mnist class 0 has 1001 images, fewer than round\(upstreamMix·n1\) = 720 mixed-in/],
+      [{ upstreamClasses: [0, 12] }, /field "upstreamClasses": class 12 does not exist in mnist \(classes 0–9\)/],
+    ];
+    for (const [o, re] of bad) {
+      const e = (() => {
+        try {
+          validateRealConfig({ ...realDefaults, ...o });
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return '';
+      })();
+      expect(e.split('\n'), JSON.stringify(o)).toHaveLength(1);
+      expect(e, JSON.stringify(o)).toMatch(re);
+    }
+    // the limit itself passes (680 + 300 = 980, mnist class 4); a mixed upstream draws only its share from the main dataset
+    expect(() => validateRealConfig({ ...realDefaults, n1: 680 })).not.toThrow();
+    expect(() => validateRealConfig({ ...realDefaults, n1: 1200, upstreamMix: 0.5, upstreamMixData: 'fashion-mnist' })).not.toThrow();
+    expect(() => validateRealConfig({ ...realDefaults, upstreamData: 'fashion-mnist', n1: 6700 })).not.toThrow();
   });
 
   it('unknown dataset names are user errors listing the choices', () => {
