@@ -175,9 +175,9 @@ const fixed = (x: number) => Number(x.toPrecision(6));
 
 /**
  * The advice for a real-data config: train the upstream network (or load `opts.upstream`), build the fresh
- * initialisation and the transfer start of each candidate exactly as `runReal` does for the same seed, and compare
- * their held-out class signal on the downstream training images; with every transferability score of the upstream
- * network's features. Deterministic for a config.
+ * initialisation exactly as `runReal` does for the same seed (and FRESH_DRAWS − 1 more), and each candidate's
+ * inherited part at full strength over it, and compare their held-out class signal on the downstream training
+ * images; with every transferability score of the upstream network's features. Deterministic for a config.
  */
 export function adviseReal(c: RealConfig, alphas: readonly number[], opts: RealAdviseOptions = {}): RealAdvice {
   const threshold = opts.threshold ?? ADVISOR_THRESHOLD;

@@ -89,9 +89,13 @@ export function estimateReal(c: RealConfig): ResourceEstimate {
   ];
   const top = (terms: { amount: number; keys: string[] }[]) => terms.reduce((a, b) => (b.amount > a.amount ? b : a)).keys;
   const largest = Math.max(netUp.values * batch(c.n1 * k1), netDown.values * batch(c.n2 * k2), (c.n1 + c.nTest) * k1 * pixels(up));
+  // The upstream phase (training and its evaluations): shared by the runs of one upstream network in a sweep.
+  const upstreamWork = trainUp + netUp.macs * c.nTest * k1 * evals(c.epochs1);
   return {
     bytes: baseBytes + memory.reduce((s, t) => s + t.amount, 0),
     seconds: 0.8 + secondsPerMultiplyAdd * time.reduce((s, t) => s + t.amount, 0),
+    sharedSeconds: secondsPerMultiplyAdd * upstreamWork,
+    mayStopEarly: c.stopLoss > 0,
     memoryDrivers: top(memory),
     timeDrivers: top(time),
     ...(largest > 2 ** 32 ? { largestArray: largest } : {}),

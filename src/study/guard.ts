@@ -74,10 +74,17 @@ export async function guardRuns(study: AnyStudy, configs: readonly object[], opt
   let seconds = 0;
   let worst: { e: ResourceEstimate; config: object } | undefined;
   let peak = 0;
+  let bound = false;
+  const shared = new Set<string>();
   for (let i = 0; i < configs.length; i++) {
     const e = await study.estimate(configs[i], opts.engine);
     refuseIfInfeasible(e, configs[i], configs.length > 1 ? (opts.describe?.(i) ?? `config ${i + 1}`) : 'this config', memory);
-    seconds += e.seconds;
+    // Runs sharing work (one reuseKey: one lane keeps e.g. the upstream network) pay its share once.
+    const key = study.reuseKey?.(configs[i] as never);
+    const paid = key !== undefined && shared.has(key);
+    if (key !== undefined) shared.add(key);
+    seconds += e.seconds - (paid ? (e.sharedSeconds ?? 0) : 0);
+    bound ||= e.mayStopEarly === true;
     peak = Math.max(peak, e.bytes);
     if (!worst || e.seconds > worst.e.seconds) worst = { e, config: configs[i] };
   }
@@ -87,7 +94,8 @@ export async function guardRuns(study: AnyStudy, configs: readonly object[], opt
   const what = configs.length > 1 ? `${configs.length} runs on ${workers} thread${workers > 1 ? 's' : ''}` : 'this run';
   const fits = peak * workers > memory ? `; ${workers} at once may not fit in ${formatBytes(memory)}: lower --workers` : '';
   return (
-    `estimated ${formatSeconds(wall)} for ${what} (peak memory about ${formatBytes(peak)} per run${fits}); ` +
-    `time driven by ${keysOf(worst.config as Record<string, unknown>, worst.e.timeDrivers)}`
+    `estimated ${bound ? 'at most ' : ''}${formatSeconds(wall)} for ${what} (peak memory about ${formatBytes(peak)} per run${fits}); ` +
+    `time driven by ${keysOf(worst.config as Record<string, unknown>, worst.e.timeDrivers)}` +
+    (bound ? ' (training may stop early at its loss target)' : '')
   );
 }

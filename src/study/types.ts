@@ -159,6 +159,13 @@ export interface ResourceEstimate {
   /** the keys behind the largest time term */
   timeDrivers: string[];
   /**
+   * the part of `seconds` that runs with the same `reuseKey` share (e.g. one upstream training): a sweep pays it once
+   * per key
+   */
+  sharedSeconds?: number;
+  /** training may stop before its last epoch (e.g. at a loss target): `seconds` is then an upper bound */
+  mayStopEarly?: boolean;
+  /**
    * the largest single array, in elements, when it exceeds what one typed array can hold: such a config cannot run
    * whatever the memory
    */

@@ -110,6 +110,27 @@ describe('estimates', () => {
     expect(huge.memoryDrivers).toEqual(['batchSize', 'arch', 'width']);
   });
 
+  it('real data: runs of one upstream network pay its training once; a loss target makes the estimate a bound', async () => {
+    const one = await realStudy.estimate!(realDefaults);
+    expect(one.mayStopEarly).toBe(true); // stopLoss 0.01
+    expect(one.sharedSeconds!).toBeGreaterThan(0.5 * one.seconds); // 3000 upstream images against 25 downstream
+    expect(one.sharedSeconds!).toBeLessThan(one.seconds);
+    const minutes = (note: string | undefined) => {
+      const m = /estimated (?:at most )?(\d+) min/.exec(note ?? '');
+      return m ? Number(m[1]) : NaN;
+    };
+    // 30 runs: 10 seeds × 3 α share 10 upstream networks; 30 seeds × 1 α need 30
+    const sharing = Array.from({ length: 30 }, (_, i) => ({ ...realDefaults, seed: i % 10, alpha: [0.25, 0.5, 1][Math.floor(i / 10)] }));
+    const alone = Array.from({ length: 30 }, (_, seed) => ({ ...realDefaults, seed }));
+    const shared = minutes(await guardRuns(realStudy, sharing));
+    const separate = minutes(await guardRuns(realStudy, alone));
+    expect(shared).toBe(Math.round((10 * one.seconds + 20 * (one.seconds - one.sharedSeconds!)) / 60));
+    expect(separate).toBe(Math.round((30 * one.seconds) / 60));
+    expect(shared).toBeLessThan(0.6 * separate);
+    expect(await guardRuns(realStudy, alone)).toMatch(/^estimated at most \d+ min for 30 runs on 1 thread .*\(training may stop early at its loss target\)$/);
+    expect(await guardRuns(realStudy, alone.map((c) => ({ ...c, stopLoss: 0 })))).not.toMatch(/at most|stop early/);
+  });
+
   it('guardRuns: silent under a minute, a note over it, the total shared by the workers', async () => {
     expect(await guardRuns(syntheticStudy, [defaultConfig])).toBeUndefined();
     const many = Array.from({ length: 200 }, (_, seed) => ({ ...defaultConfig, seed }));
