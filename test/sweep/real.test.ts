@@ -111,7 +111,7 @@ describe('real-data sweep specs', () => {
       expect(plan.family, f).toBe('real');
       runs[plan.name] = expandJobs(plan).jobs.length;
     }
-    expect(runs).toEqual({ 'real-alpha': 15, 'real-n1': 12, 'real-n2': 12, 'real-label-noise': 12, 'real-advise-benchmark': 150, 'real-advise-holdout': 360, 'real-advise-layers': 90 });
+    expect(runs).toEqual({ 'real-alpha': 15, 'real-n1': 12, 'real-n2': 12, 'real-label-noise': 12, 'real-advise-benchmark': 150, 'real-advise-holdout': 360, 'real-advise-layers': 180 });
   });
 });
 
