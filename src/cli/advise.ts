@@ -183,7 +183,7 @@ export function registerAdvise(program: Command): void {
     .option('--set <key=value>', 'override a config key (repeatable; in data mode only keys the data do not tell)', (v, acc: string[]) => [...acc, v], [])
     .option('--alphas <list>', 'candidate α values: a list 0,0.25,1 or a range 0:0.1:1', '0:0.1:1')
     .option('--simulate', 'also run the exact engine at every α with paired seeds and recommend from the measurements')
-    .option('--seeds <K>', 'paired seeds per α with --simulate (default 3)')
+    .option('--seeds <K>', 'paired seeds per α with --simulate (default 3); with --benchmark, advise from the upstream networks of the sweep’s first K seeds (default 1)')
     .option('--dataset <file>', 'data mode: the downstream task’s training set (X [N, P, d], y), as run --save writes it')
     .option('--upstream-dataset <file>', 'data mode: the upstream task’s training set')
     .option('--engine <name>', 'training engine for --simulate')
@@ -199,7 +199,11 @@ export function registerAdvise(program: Command): void {
         if (source !== undefined || flags.simulate || flags.upstream !== undefined) {
           throw new UserError('--benchmark: give only the sweep directory (no config, --simulate or --upstream)');
         }
-        const b = await study.advisor.benchmark(flags.benchmark, { progress: flags.progress && !flags.json });
+        const networks = flags.seeds === undefined ? 1 : Number(flags.seeds);
+        if (!Number.isInteger(networks) || networks < 1 || networks > 1000) {
+          throw new UserError(`--seeds: with --benchmark, the number of upstream networks (the sweep's first seeds) to advise from: an integer in [1, 1000], got "${flags.seeds}"`);
+        }
+        const b = await study.advisor.benchmark(flags.benchmark, { progress: flags.progress && !flags.json, networks });
         writeFileAtomic(`${flags.benchmark}/advisor-benchmark.json`, JSON.stringify(b.json, null, 2) + '\n');
         writeFileAtomic(`${flags.benchmark}/advisor-benchmark.md`, b.text + '\n');
         process.stdout.write(flags.json ? JSON.stringify(b.json) + '\n' : b.text + '\n');

@@ -107,7 +107,12 @@ interface Group {
   index: number;
   config: RealConfig;
   cases: BenchmarkCase[];
+  /** the advice at the sweep's first seed: what every metric but the per-network one reads */
   advice?: RealAdvice;
+  /** the advice at each of the sweep's first K seeds (its own upstream network each), the first one included */
+  advices?: RealAdvice[];
+  /** the sweep's seeds, in order */
+  seeds?: number[];
 }
 
 /** What distinguishes an upstream config (and downstream task) of the benchmark: every key but the amount and the seed. */
@@ -138,7 +143,7 @@ export function benchmarkGroups(dir: string): Group[] {
     const groups = new Map<string, Group>();
     for (const e of [...gains.values()].sort((a, b) => a.point - b.point)) {
       const key = groupKey(e.config);
-      const g = groups.get(key) ?? { index: indexOf.get(key)!, config: { ...e.config, seed: plan.seeds[0] }, cases: [] };
+      const g = groups.get(key) ?? { index: indexOf.get(key)!, config: { ...e.config, seed: plan.seeds[0] }, cases: [], seeds: plan.seeds };
       const iv = tInterval(e.gains);
       const lo = iv.lo ?? NaN;
       const hi = iv.hi ?? NaN;
@@ -152,20 +157,22 @@ export function benchmarkGroups(dir: string): Group[] {
   }
 }
 
-/** The advice for each group at the sweep's first seed, cached in DIR/advisor/ (resumable). */
-function adviseGroups(dir: string, groups: Group[], progress: boolean): void {
+/** The advice for each group at the sweep's first `networks` seeds, each cached in DIR/advisor/ (resumable). */
+function adviseGroups(dir: string, groups: Group[], progress: boolean, networks: number): void {
   const cache = join(dir, 'advisor');
   mkdirSync(cache, { recursive: true });
   groups.forEach((g, i) => {
     const alphas = [...new Set(g.cases.map((c) => c.alpha))].sort((a, b) => a - b);
-    const file = join(cache, createHash('sha256').update(JSON.stringify({ v: ADVISOR_VERSION, tau: ADVISOR_THRESHOLD, c: g.config, alphas })).digest('hex').slice(0, 16) + '.json');
-    if (existsSync(file)) {
-      g.advice = JSON.parse(readFileSync(file, 'utf8')) as RealAdvice;
-      return;
-    }
-    if (progress) process.stderr.write(`paratransfer: advise: upstream config ${i + 1}/${groups.length}\n`);
-    g.advice = adviseReal(g.config, alphas);
-    writeFileAtomic(file, JSON.stringify(g.advice) + '\n');
+    g.advices = (g.seeds ?? [g.config.seed]).slice(0, networks).map((seed, k) => {
+      const config = { ...g.config, seed };
+      const file = join(cache, createHash('sha256').update(JSON.stringify({ v: ADVISOR_VERSION, tau: ADVISOR_THRESHOLD, c: config, alphas })).digest('hex').slice(0, 16) + '.json');
+      if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as RealAdvice;
+      if (progress) process.stderr.write(`paratransfer: advise: upstream config ${i + 1}/${groups.length}${networks > 1 ? `, seed ${k + 1}/${networks}` : ''}\n`);
+      const advice = adviseReal(config, alphas);
+      writeFileAtomic(file, JSON.stringify(advice) + '\n');
+      return advice;
+    });
+    g.advice = g.advices[0];
   });
 }
 
@@ -179,11 +186,37 @@ export interface PredictorResult {
   /** the halves swapped: the threshold chosen on the reporting half, sign accuracy on the calibration half's decisive cases */
   swappedAccuracy: number | null;
   swappedDecisive: number;
+  /**
+   * with the upstream networks of several seeds: the sign accuracy of each network's value on the decisive cases,
+   * both directions pooled (reporting cases at the calibration half's threshold, calibration cases at the reporting
+   * half's), over (case, network) pairs
+   */
+  networkAccuracy?: number | null;
+  networkPairs?: number;
   /** Kendall τ-b of the value with the mean measured gain: reporting half, all cases */
   kendallReporting: number;
   kendallAll: number;
   /** mean regret (points of accuracy) of the recommended α over the reporting half's configs, α = 0 included */
   regret: number;
+}
+
+/**
+ * The sign accuracy of every upstream network's value on the decisive cases (none when the groups have one network
+ * each): a case of a half is judged at the threshold chosen on the other half.
+ */
+function networkSigns(p: Predictor, rows: { g: Group; c: BenchmarkCase }[], thresholdOf: (g: Group) => number): Pick<PredictorResult, 'networkAccuracy' | 'networkPairs'> {
+  if (!rows.some((r) => (r.g.advices?.length ?? 1) > 1)) return {};
+  let right = 0;
+  let pairs = 0;
+  for (const { g, c } of rows.filter((r) => r.c.decisive)) {
+    for (const a of g.advices ?? [g.advice!]) {
+      const v = p.value(a, amountOf(c));
+      if (v === null) continue;
+      pairs++;
+      if (v > thresholdOf(g) === c.gain > 0) right++;
+    }
+  }
+  return { networkAccuracy: pairs ? right / pairs : null, networkPairs: pairs };
 }
 
 /** Score every predictor on the groups (advice present). */
@@ -198,6 +231,7 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
     const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, amountOf(r.c)) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
     const decisive = (h: string) => valued.filter((r) => r.c.decisive && half(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
     const threshold = p.fixedThreshold ?? chooseThreshold(decisive('calibration'));
+    const swappedThreshold = p.fixedThreshold ?? chooseThreshold(decisive('reporting'));
     const accuracyAt = (t: number, pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > t === q.positive).length / pts.length : null);
     const accuracy = (pts: { value: number; positive: boolean }[]) => accuracyAt(threshold, pts);
     const rep = valued.filter((r) => half(r.g) === 'reporting');
@@ -214,8 +248,9 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
       signAccuracy: accuracy(decisive('reporting')),
       decisive: decisive('reporting').length,
       calibrationAccuracy: accuracy(decisive('calibration')),
-      swappedAccuracy: accuracyAt(p.fixedThreshold ?? chooseThreshold(decisive('reporting')), decisive('calibration')),
+      swappedAccuracy: accuracyAt(swappedThreshold, decisive('calibration')),
       swappedDecisive: decisive('calibration').length,
+      ...networkSigns(p, rows, (g) => (half(g) === 'reporting' ? threshold : swappedThreshold)),
       kendallReporting: kendallTau(rep.map((r) => r.value), rep.map((r) => r.c.gain)),
       kendallAll: kendallTau(valued.map((r) => r.value), valued.map((r) => r.c.gain)),
       regret,
@@ -248,9 +283,12 @@ function describe(c: RealConfig): string {
 const amounts = (cases: BenchmarkCase[], what: string) => (cases.length ? `${what} = ${[...new Set(cases.map(amountOf))].join(', ')}` : '');
 
 /** `paratransfer advise --real --benchmark DIR`. */
-export async function realAdvisorBenchmark(dir: string, opts: { progress: boolean }): Promise<AdvisorBenchmark> {
+export async function realAdvisorBenchmark(dir: string, opts: { progress: boolean; networks?: number }): Promise<AdvisorBenchmark> {
   const groups = benchmarkGroups(dir);
-  adviseGroups(dir, groups, opts.progress);
+  const networks = opts.networks ?? 1;
+  const available = Math.min(...groups.map((g) => g.seeds?.length ?? 1));
+  if (networks > available) throw new UserError(`--seeds: ${networks} upstream networks asked for, but the sweep in ${dir} has ${available} seed${available > 1 ? 's' : ''}`);
+  adviseGroups(dir, groups, opts.progress, networks);
   const { results, reference } = scorePredictors(groups);
   const cases = groups.flatMap((g) => g.cases);
   const lines = [
@@ -268,6 +306,16 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
       (r) =>
         `| ${r.name} | ${Number(r.threshold.toPrecision(4))} | ${f(r.signAccuracy, 2)} (${r.decisive}) | ${f(r.calibrationAccuracy, 2)} | ${f(r.swappedAccuracy, 2)} (${r.swappedDecisive}) | ${f(r.kendallReporting, 2)} | ${f(r.kendallAll, 2)} | ${(100 * r.regret).toFixed(2)} |`,
     ),
+    ...(networks > 1
+      ? [
+          '',
+          `Across the upstream networks of the sweep's first ${networks} seeds (the advice once per network; each case of a half judged at the threshold chosen on the other half with the first seed's network):`,
+          '',
+          '| predictor | sign accuracy per network, decisive cases of both halves ((case, network) pairs) |',
+          '|---|---|',
+          ...results.map((r) => `| ${r.name} | ${f(r.networkAccuracy ?? null, 2)} (${r.networkPairs ?? 0}) |`),
+        ]
+      : []),
     '',
     `Reference: always transfer at the largest α, mean regret ${(100 * reference['always transfer (largest α)']).toFixed(2)} points; ` +
       `always scratch ${(100 * reference['always scratch']).toFixed(2)} points; the majority sign is right on ${f(reference['majority sign on decisive reporting cases'], 2)} of the decisive reporting cases.`,

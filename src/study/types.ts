@@ -220,7 +220,7 @@ export interface StudyAdvisor<C, R extends StudyResult<C> = StudyResult<C>> {
    * `advise --<study> --benchmark DIR`: the advisor and the baselines it competes with, scored against the measured
    * gains of a sweep in DIR (the study's benchmark spec)
    */
-  benchmark?(dir: string, opts: { progress: boolean }): Promise<AdvisorBenchmark>;
+  benchmark?(dir: string, opts: { progress: boolean; networks?: number }): Promise<AdvisorBenchmark>;
   /** the gain a run measured, as the advice compares it (> 0: transfer helped) */
   measuredGain(result: R): number;
   /** data mode: the theory's inputs estimated from the two tasks' training sets (files in the study's `save` layout) */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,6 +109,16 @@ describe('paratransfer advise --real', () => {
     expect(JSON.parse(readFileSync(join(out, 'advisor-benchmark.json'), 'utf8'))).toEqual(b);
     const text = await runCli(['advise', '--real', '--benchmark', out, '--no-progress'], { timeoutMs: 60_000 });
     expect(text.stdout).toMatch(/\| advisor \| 0 \|/);
+    expect(b.predictors[0].networkAccuracy).toBeUndefined();
+    // the advice from both seeds' upstream networks: per-network signs, both advices cached
+    const both = await runCli(['advise', '--real', '--benchmark', out, '--seeds', '2', '--json', '--no-progress'], { timeoutMs: 120_000 });
+    expect(both.code, both.stderr).toBe(0);
+    const b2 = JSON.parse(both.stdout);
+    for (const p of b2.predictors) expect(p.networkPairs).toBe(2 * b.predictors.find((q: { name: string }) => q.name === p.name).decisive + 2 * b.predictors.find((q: { name: string }) => q.name === p.name).swappedDecisive);
+    expect(readdirSync(join(out, 'advisor')).filter((f) => f.endsWith('.json'))).toHaveLength(4);
+    const tooMany = await runCli(['advise', '--real', '--benchmark', out, '--seeds', '3'], { timeoutMs: 60_000 });
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.stderr).toMatch(/--seeds: 3 upstream networks asked for, but the sweep in .* has 2 seeds$/m);
   }, 300_000);
 
   it('bad input: one-line errors naming the problem', async () => {

@@ -125,6 +125,24 @@ describe('benchmark scoring', () => {
     expect(reference['always transfer (largest α)']).toBeCloseTo((0.1 + 0.1) / 2, 12);
   });
 
+  it('per-network signs: every network of a config judged on its decisive cases at the other half\'s threshold', () => {
+    const gains = [0.1, -0.08, -0.05, 0.12, 0.07, -0.06];
+    const site = { site: 'penultimate', dims: 1, logme: 0, hscore: 0, transrate: 0, knn: 0, signalUpstream: 0, signalFresh: 0 };
+    const advice = (v: number) => ({ alphas: [{ alpha: 1, statistic: v, signalGap: v, share: 1 }], scores: { layers: [site], leep: 0, nce: 0 } }) as never;
+    const groups = gains.map((g, index) => {
+      const cases = [{ group: index, alpha: 1, seeds: 5, gain: g, lo: g - 0.01, hi: g + 0.01, decisive: true }];
+      // the second network of config 3 (gain +0.12) has the wrong sign
+      const advices = [advice(g), advice(index === 3 ? -g : g)];
+      return { index, config: {} as never, cases, advice: advices[0], advices };
+    });
+    const own = scorePredictors(groups).results.find((r) => r.name === 'advisor')!;
+    expect(own).toMatchObject({ signAccuracy: 1, networkPairs: 12 });
+    expect(own.networkAccuracy).toBeCloseTo(11 / 12, 12);
+    // one network per config: no per-network figures
+    const single = scorePredictors(groups.map((g) => ({ ...g, advices: [g.advice] }))).results[0];
+    expect(single.networkAccuracy).toBeUndefined();
+  });
+
   it('the advisor decides by its own sign (threshold 0), unlike the calibrated row', () => {
     const gains = [0.1, -0.08, -0.05, 0.12, 0.07, -0.06];
     const groups = gains.map((g, index) => {
