@@ -17,6 +17,11 @@ export interface JobQueue {
   readonly name: string;
   /** Queue jobs (an id already queued or running is a no-op). */
   enqueue(jobs: readonly JobPayload[]): Promise<void>;
+  /**
+   * These jobs' results are already stored: drop any finished record the queue still holds of them (a coordinator
+   * killed between storing a result and removing its record leaves one behind). Queues that keep nothing omit it.
+   */
+  forget?(ids: readonly string[]): Promise<void>;
   /** Outcomes in completion order; the iteration ends once every enqueued job has reported. */
   events(): AsyncIterable<JobEvent>;
   /** Live worker count (for progress). */

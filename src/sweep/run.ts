@@ -76,6 +76,10 @@ export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: R
       else pending.set(job.id, { job, stores: [t.store] });
     }
   }
+  // Jobs every store already holds: records of them left in a shared queue are garbage.
+  const stored = new Set<string>();
+  for (const t of targets) for (const id of t.store.finishedIds()) if (!pending.has(id)) stored.add(id);
+  await queue.forget?.([...stored]);
   const order = jobOrder([...pending.values()]);
   const progress: SweepProgress = { done: 0, total: order.length, failed: 0, workers: queue.workers() };
   const failures: SweepSummary['failures'] = [];

@@ -97,6 +97,15 @@ export class RedisQueue implements JobQueue {
     );
   }
 
+  /** Remove the finished records (completed or failed) of jobs whose results the store already holds. */
+  async forget(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    const finished = new Set(await this.queue.getRanges(['completed', 'failed'], 0, -1));
+    const stale = ids.map(bullId).filter((id) => finished.has(id) && !this.pending.has(id));
+    const removed = await this.removeAll(stale);
+    if (removed.length) this.note(`removed ${removed.length} finished job record${removed.length === 1 ? '' : 's'} whose results were already stored`);
+  }
+
   /** Remove jobs whose record names another version and enqueue them afresh; returns how many were replaced. */
   private async replaceForeign(ids: string[]): Promise<number> {
     const client = await this.queue.client;

@@ -245,6 +245,39 @@ describe.skipIf(skipRedis)('paratransfer queue status|drain|clean', () => {
 });
 
 
+describe.skipIf(skipRedis)('stored results', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('forget: drops the finished records of jobs already stored (a coordinator killed before removing them), never a pending one', async () => {
+    const target = parseQueueUrl(redis.url);
+    const q = await openQueue(target);
+    // Jobs 0 and 1 ran to completion; a coordinator stored their results and died before removing the records.
+    const result = (i: number) => ({ id: jobs[i].id, result: '{}', seconds: 0 });
+    const worker = new Worker(queueName, async (job) => result(jobs.findIndex((j) => bullId(j.id) === job.id)), { prefix: queuePrefix, connection: redisOptions(target) });
+    for (const i of [0, 1]) await q.add(jobName(version), payload(i), { ...jobOptions, jobId: bullId(jobs[i].id) });
+    while ((await q.getJobCounts('completed')).completed < 2) await new Promise((r) => setTimeout(r, 10));
+    await worker.close();
+    const notes: string[] = [];
+    const rq = await RedisQueue.open(target, { version, pollMs: 20, onNote: (t) => notes.push(t) });
+    try {
+      await rq.enqueue([payload(1)]); // job 1 is this session's again: its record is its result, not garbage
+      await rq.forget([jobs[0].id, jobs[1].id, jobs[2].id]);
+      expect(notes).toContain('removed 1 finished job record whose results were already stored');
+      expect(await q.getJobState(bullId(jobs[0].id))).toBe('unknown');
+      expect(await q.getJobState(bullId(jobs[1].id))).toBe('completed');
+    } finally {
+      await rq.close();
+      await closeQueue(q);
+    }
+  });
+});
+
 describe.skipIf(skipRedis)('versions', () => {
   let redis: RedisServer;
   beforeAll(async () => {
