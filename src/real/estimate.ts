@@ -72,7 +72,8 @@ export function estimateReal(c: RealConfig): ResourceEstimate {
   const trainDown = 2 * 3 * netDown.macs * c.n2 * k2 * c.epochs2;
   // Evaluation at epoch 0 and at every checkpoint, of each phase's test set.
   const evals = (epochs: number) => 1 + Math.min(c.checkpoints, epochs);
-  const evalWork = netUp.macs * c.nTest * k1 * evals(c.epochs1) + 2 * netDown.macs * c.nTest * k2 * evals(c.epochs2);
+  const evalUp = netUp.macs * c.nTest * k1 * evals(c.epochs1);
+  const evalWork = evalUp + 2 * netDown.macs * c.nTest * k2 * evals(c.epochs2);
   const time = [
     { amount: trainUp, keys: ['n1', 'epochs1', 'arch', 'width'] },
     { amount: trainDown, keys: ['n2', 'epochs2', 'arch', 'width'] },
@@ -90,7 +91,7 @@ export function estimateReal(c: RealConfig): ResourceEstimate {
   const top = (terms: { amount: number; keys: string[] }[]) => terms.reduce((a, b) => (b.amount > a.amount ? b : a)).keys;
   const largest = Math.max(netUp.values * batch(c.n1 * k1), netDown.values * batch(c.n2 * k2), (c.n1 + c.nTest) * k1 * pixels(up));
   // The upstream phase (training and its evaluations): shared by the runs of one upstream network in a sweep.
-  const upstreamWork = trainUp + netUp.macs * c.nTest * k1 * evals(c.epochs1);
+  const upstreamWork = trainUp + evalUp;
   return {
     bytes: baseBytes + memory.reduce((s, t) => s + t.amount, 0),
     seconds: 0.8 + secondsPerMultiplyAdd * time.reduce((s, t) => s + t.amount, 0),

@@ -62,6 +62,7 @@ export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: R
   const pending = new Map<string, { job: SweepJob; stores: SweepStore[] }>();
   let runs = 0;
   let skipped = 0;
+  const stored = new Set<string>();
   for (const t of targets) {
     const { jobs } = expandJobs(t.plan);
     const finished = t.store.finishedIds();
@@ -69,6 +70,7 @@ export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: R
     for (const job of jobs) {
       if (finished.has(job.id)) {
         skipped++;
+        stored.add(job.id);
         continue;
       }
       const entry = pending.get(job.id);
@@ -77,8 +79,7 @@ export async function runSweeps(targets: SweepTarget[], queue: JobQueue, opts: R
     }
   }
   // Jobs every store already holds: records of them left in a shared queue are garbage.
-  const stored = new Set<string>();
-  for (const t of targets) for (const id of t.store.finishedIds()) if (!pending.has(id)) stored.add(id);
+  for (const id of pending.keys()) stored.delete(id);
   await queue.forget?.([...stored]);
   const order = jobOrder([...pending.values()]);
   const progress: SweepProgress = { done: 0, total: order.length, failed: 0, workers: queue.workers() };
