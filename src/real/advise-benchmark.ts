@@ -111,15 +111,16 @@ interface Group {
   advice?: RealAdvice;
   /** the advice at each of the sweep's first K seeds (its own upstream network each), the first one included */
   advices?: RealAdvice[];
-  /** the sweep's seeds, in order */
-  seeds?: number[];
 }
+
+/** Upstream configs alternate between the halves in the sweep's order: the 1st, 3rd, … calibrate, the rest report. */
+const halfOf = (g: Group) => (g.index % 2 === 0 ? 'calibration' : 'reporting');
 
 /** What distinguishes an upstream config (and downstream task) of the benchmark: every key but the amount and the seed. */
 const groupKey = (c: RealConfig) => JSON.stringify({ ...c, alpha: null, seed: null, ...(c.inheritance === 'layers' ? { inheritLayers: null } : {}) });
 
-/** The cases of a benchmark sweep, grouped by upstream config in the sweep's order. */
-export function benchmarkGroups(dir: string): Group[] {
+/** The cases of a benchmark sweep, grouped by upstream config in the sweep's order, and the sweep's seeds. */
+export function benchmarkGroups(dir: string): { groups: Group[]; seeds: number[] } {
   if (!existsSync(dir)) throw new UserError(`--benchmark: no such directory: ${dir}`);
   const store = SweepStore.read(dir);
   try {
@@ -143,7 +144,7 @@ export function benchmarkGroups(dir: string): Group[] {
     const groups = new Map<string, Group>();
     for (const e of [...gains.values()].sort((a, b) => a.point - b.point)) {
       const key = groupKey(e.config);
-      const g = groups.get(key) ?? { index: indexOf.get(key)!, config: { ...e.config, seed: plan.seeds[0] }, cases: [], seeds: plan.seeds };
+      const g = groups.get(key) ?? { index: indexOf.get(key)!, config: { ...e.config, seed: plan.seeds[0] }, cases: [] };
       const iv = tInterval(e.gains);
       const lo = iv.lo ?? NaN;
       const hi = iv.hi ?? NaN;
@@ -151,23 +152,23 @@ export function benchmarkGroups(dir: string): Group[] {
       g.cases.push({ group: g.index, alpha: e.config.alpha, ...layers, seeds: e.gains.length, gain: iv.mean!, lo, hi, decisive: lo > 0 || hi < 0 });
       groups.set(key, g);
     }
-    return [...groups.values()].sort((a, b) => a.index - b.index);
+    return { groups: [...groups.values()].sort((a, b) => a.index - b.index), seeds: plan.seeds };
   } finally {
     store.close();
   }
 }
 
-/** The advice for each group at the sweep's first `networks` seeds, each cached in DIR/advisor/ (resumable). */
-function adviseGroups(dir: string, groups: Group[], progress: boolean, networks: number): void {
+/** The advice for each group at each of `seeds` (its own upstream network each), cached in DIR/advisor/ (resumable). */
+function adviseGroups(dir: string, groups: Group[], progress: boolean, seeds: readonly number[]): void {
   const cache = join(dir, 'advisor');
   mkdirSync(cache, { recursive: true });
   groups.forEach((g, i) => {
     const alphas = [...new Set(g.cases.map((c) => c.alpha))].sort((a, b) => a - b);
-    g.advices = (g.seeds ?? [g.config.seed]).slice(0, networks).map((seed, k) => {
+    g.advices = seeds.map((seed, k) => {
       const config = { ...g.config, seed };
       const file = join(cache, createHash('sha256').update(JSON.stringify({ v: ADVISOR_VERSION, tau: ADVISOR_THRESHOLD, c: config, alphas })).digest('hex').slice(0, 16) + '.json');
       if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as RealAdvice;
-      if (progress) process.stderr.write(`paratransfer: advise: upstream config ${i + 1}/${groups.length}${networks > 1 ? `, seed ${k + 1}/${networks}` : ''}\n`);
+      if (progress) process.stderr.write(`paratransfer: advise: upstream config ${i + 1}/${groups.length}${seeds.length > 1 ? `, seed ${k + 1}/${seeds.length}` : ''}\n`);
       const advice = adviseReal(config, alphas);
       writeFileAtomic(file, JSON.stringify(advice) + '\n');
       return advice;
@@ -221,20 +222,19 @@ function networkSigns(p: Predictor, rows: { g: Group; c: BenchmarkCase }[], thre
 
 /** Score every predictor on the groups (advice present). */
 export function scorePredictors(groups: Group[]): { results: PredictorResult[]; reference: Record<string, number> } {
-  const half = (g: Group) => (g.index % 2 === 0 ? 'calibration' : 'reporting');
   const rows = groups.flatMap((g) => g.cases.map((c) => ({ g, c })));
   const gainOf = (g: Group, amount: number) => (amount === 0 ? 0 : g.cases.find((c) => amountOf(c) === amount)!.gain);
   const regretOf = (g: Group, amount: number) => Math.max(0, ...g.cases.map((c) => c.gain)) - gainOf(g, amount);
-  const reporting = groups.filter((g) => half(g) === 'reporting');
+  const reporting = groups.filter((g) => halfOf(g) === 'reporting');
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : NaN);
   const results = predictors.map((p) => {
     const valued = rows.map((r) => ({ ...r, value: p.value(r.g.advice!, amountOf(r.c)) })).filter((r) => r.value !== null) as (typeof rows[number] & { value: number })[];
-    const decisive = (h: string) => valued.filter((r) => r.c.decisive && half(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
+    const decisive = (h: string) => valued.filter((r) => r.c.decisive && halfOf(r.g) === h).map((r) => ({ value: r.value, positive: r.c.gain > 0 }));
     const threshold = p.fixedThreshold ?? chooseThreshold(decisive('calibration'));
     const swappedThreshold = p.fixedThreshold ?? chooseThreshold(decisive('reporting'));
     const accuracyAt = (t: number, pts: { value: number; positive: boolean }[]) => (pts.length ? pts.filter((q) => q.value > t === q.positive).length / pts.length : null);
     const accuracy = (pts: { value: number; positive: boolean }[]) => accuracyAt(threshold, pts);
-    const rep = valued.filter((r) => half(r.g) === 'reporting');
+    const rep = valued.filter((r) => halfOf(r.g) === 'reporting');
     const regret = mean(
       reporting.map((g) => {
         const amounts = g.cases.map(amountOf);
@@ -250,7 +250,7 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
       calibrationAccuracy: accuracy(decisive('calibration')),
       swappedAccuracy: accuracyAt(swappedThreshold, decisive('calibration')),
       swappedDecisive: decisive('calibration').length,
-      ...networkSigns(p, rows, (g) => (half(g) === 'reporting' ? threshold : swappedThreshold)),
+      ...networkSigns(p, rows, (g) => (halfOf(g) === 'reporting' ? threshold : swappedThreshold)),
       kendallReporting: kendallTau(rep.map((r) => r.value), rep.map((r) => r.c.gain)),
       kendallAll: kendallTau(valued.map((r) => r.value), valued.map((r) => r.c.gain)),
       regret,
@@ -260,7 +260,7 @@ export function scorePredictors(groups: Group[]): { results: PredictorResult[]; 
     'always transfer (largest α)': mean(reporting.map((g) => regretOf(g, Math.max(...g.cases.map(amountOf))))),
     'always scratch': mean(reporting.map((g) => regretOf(g, 0))),
     'majority sign on decisive reporting cases': (() => {
-      const d = rows.filter((r) => r.c.decisive && half(r.g) === 'reporting');
+      const d = rows.filter((r) => r.c.decisive && halfOf(r.g) === 'reporting');
       const pos = d.filter((r) => r.c.gain > 0).length;
       return d.length ? Math.max(pos, d.length - pos) / d.length : NaN;
     })(),
@@ -284,11 +284,10 @@ const amounts = (cases: BenchmarkCase[], what: string) => (cases.length ? `${wha
 
 /** `paratransfer advise --real --benchmark DIR`. */
 export async function realAdvisorBenchmark(dir: string, opts: { progress: boolean; networks?: number }): Promise<AdvisorBenchmark> {
-  const groups = benchmarkGroups(dir);
+  const { groups, seeds } = benchmarkGroups(dir);
   const networks = opts.networks ?? 1;
-  const available = Math.min(...groups.map((g) => g.seeds?.length ?? 1));
-  if (networks > available) throw new UserError(`--seeds: ${networks} upstream networks asked for, but the sweep in ${dir} has ${available} seed${available > 1 ? 's' : ''}`);
-  adviseGroups(dir, groups, opts.progress, networks);
+  if (networks > seeds.length) throw new UserError(`--seeds: ${networks} upstream networks asked for, but the sweep in ${dir} has ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`);
+  adviseGroups(dir, groups, opts.progress, seeds.slice(0, networks));
   const { results, reference } = scorePredictors(groups);
   const cases = groups.flatMap((g) => g.cases);
   const lines = [
@@ -325,7 +324,7 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
     ...groups.flatMap((g) =>
       g.cases.map(
         (c) =>
-          `| ${g.index + 1} | ${g.index % 2 === 0 ? 'cal' : 'rep'} | ${describe(g.config)} | ${c.layers !== undefined ? `${c.layers} layers` : c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(candidateAt(g.advice!, amountOf(c))?.signalGap ?? null, 4)} | ${f(statisticAt(g.advice!, amountOf(c)), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
+          `| ${g.index + 1} | ${halfOf(g).slice(0, 3)} | ${describe(g.config)} | ${c.layers !== undefined ? `${c.layers} layers` : c.alpha} | ${pts(c.gain)} [${Number.isFinite(c.lo) ? `${pts(c.lo)}, ${pts(c.hi)}` : '—'}]${c.decisive ? '' : ' ·'} | ${f(candidateAt(g.advice!, amountOf(c))?.signalGap ?? null, 4)} | ${f(statisticAt(g.advice!, amountOf(c)), 4)} | ${f(penultimate(g.advice!).logme)} | ${f(penultimate(g.advice!).knn, 2)} | ${f(g.advice!.scores.leep)} |`,
       ),
     ),
   ];
@@ -335,7 +334,7 @@ export async function realAdvisorBenchmark(dir: string, opts: { progress: boolea
       dir,
       predictors: results,
       reference,
-      groups: groups.map((g) => ({ index: g.index + 1, half: g.index % 2 === 0 ? 'calibration' : 'reporting', upstream: describe(g.config), cases: g.cases, advice: g.advice })),
+      groups: groups.map((g) => ({ index: g.index + 1, half: halfOf(g), upstream: describe(g.config), cases: g.cases, advice: g.advice })),
     },
   };
 }
